@@ -34,7 +34,7 @@ export default tseslint.config(
   },
   {
     files: ['src/**/*.ts'],
-    ignores: ['src/cmd/**'],
+    ignores: ['src/cmd/**', 'src/**/*.test.ts'],
     rules: {
       'no-console': 'error',
       'no-restricted-properties': [
