@@ -3,6 +3,7 @@
 const layers = [
   'base',
   'model',
+  'config',
   'chunkenc',
   'storage',
   'remotewrite',

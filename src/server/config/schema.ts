@@ -1,0 +1,35 @@
+import { z } from 'zod';
+import { agentConfig } from '../../agent/config/schema.js';
+import { bytes, listenAddress } from '../../config/schema-types.js';
+
+/** The whole kanshi.yml: a `server:` section and an `agent:` section (src/agent/config/schema.ts). */
+
+const limits = z.strictObject({
+  max_body_bytes: bytes.default(16 * 1024 * 1024),
+  max_series_per_request: z.number().int().positive().default(100_000),
+  max_labels_per_series: z.number().int().positive().default(64),
+  max_label_name_length: z.number().int().positive().default(1024),
+  max_label_value_length: z.number().int().positive().default(4096),
+});
+
+export const serverConfig = z.strictObject({
+  listen: listenAddress.default('127.0.0.1:9800'),
+  data_dir: z.string().default('./data'),
+  log_level: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  limits: limits.default({
+    max_body_bytes: 16 * 1024 * 1024,
+    max_series_per_request: 100_000,
+    max_labels_per_series: 64,
+    max_label_name_length: 1024,
+    max_label_value_length: 4096,
+  }),
+});
+
+/** The file as a whole. Unknown top-level keys are errors. */
+export const kanshiConfig = z.strictObject({
+  server: serverConfig.default(serverConfig.parse({})),
+  agent: agentConfig.default(agentConfig.parse({})),
+});
+
+export type KanshiConfig = z.output<typeof kanshiConfig>;
+export type ServerConfig = z.output<typeof serverConfig>;
