@@ -1,0 +1,4 @@
+#!/bin/sh
+# Dies by SIGSEGV after printing a line, like a crashing plugin.
+echo "about to crash"
+kill -SEGV $$
