@@ -1,0 +1,209 @@
+import { statfs as fsStatfs } from 'node:fs/promises';
+import { machine as osMachine } from 'node:os';
+import { join } from 'node:path';
+
+import { diskstatsCollector } from './diskstats.js';
+import { entropyCollector } from './entropy.js';
+import { family, oneLabel, sample } from './families.js';
+import { filefdCollector } from './filefd.js';
+import { FilesystemCollector, type StatfsFn } from './filesystem.js';
+import { loadavgCollector } from './loadavg.js';
+import { meminfoCollector } from './meminfo.js';
+import { netdevCollector } from './netdev.js';
+import { netstatCollector } from './netstat.js';
+import { pressureCollector } from './pressure.js';
+import { readText } from './read-text.js';
+import { sockstatCollector } from './sockstat.js';
+import { NoDataError, type HostSource, type HostSubCollector } from './source.js';
+import { CpuCollector, statCollector } from './stat.js';
+import { timeCollector } from './time.js';
+import { unameCollector } from './uname.js';
+import { vmstatCollector } from './vmstat.js';
+import { errorMessage } from '../../base/errors.js';
+import { nullLogger, type Logger } from '../../base/logger.js';
+import type { MetricFamily, MetricSample } from '../../model/metric.js';
+
+/**
+ * Host metrics with node_exporter's names, labels, types and help texts, read directly from
+ * /proc and /sys, so node-mixin dashboards and alerts work unchanged on Kanshi's agent.
+ * docs/host-metrics.md lists the metrics and the USE question each one answers.
+ */
+
+/** Options of {@link HostCollector}. Paths are node_exporter's `--path.*` flags. */
+export interface HostCollectorOptions {
+  /** procfs mount point. Default `/proc`. */
+  readonly procPath?: string;
+  /** sysfs mount point. Default `/sys`. */
+  readonly sysPath?: string;
+  /** Where the host's root filesystem is mounted (a container sees it at `/host`). Default `/`. */
+  readonly rootPath?: string;
+  /** The wall clock, ms since the epoch; node_time_seconds and HostSource.nowMs. Default Date.now. */
+  readonly now?: () => number;
+  /** Receives one line per failing collector (warn) and per collector without data (debug). */
+  readonly logger?: Logger;
+  /** `uname -m`; default Node's `os.machine()`. */
+  readonly machine?: string;
+  /** Page size in bytes for node_sockstat_*_mem_bytes. Default 4096. */
+  readonly pageSizeBytes?: number;
+  /** statfs(2); default `fs.promises.statfs`. Tests inject a hanging or failing one. */
+  readonly statfs?: StatfsFn;
+  /** How long one statfs may take before its mount reports device_error, ms. Default 1000. */
+  readonly statfsTimeoutMs?: number;
+  readonly mountPointsExclude?: RegExp;
+  readonly fsTypesExclude?: RegExp;
+  readonly diskstatsDeviceExclude?: RegExp;
+  readonly netdevDeviceExclude?: RegExp;
+  readonly vmstatFields?: RegExp;
+  readonly netstatFields?: RegExp;
+  /**
+   * Names of the collectors to run (see {@link HOST_COLLECTOR_NAMES}); default all. An unknown
+   * name is ignored.
+   */
+  readonly enabled?: readonly string[];
+}
+
+/** Every collector HostCollector knows, by node_exporter's collector name. */
+export const HOST_COLLECTOR_NAMES = [
+  'cpu',
+  'diskstats',
+  'entropy',
+  'filefd',
+  'filesystem',
+  'loadavg',
+  'meminfo',
+  'netdev',
+  'netstat',
+  'pressure',
+  'sockstat',
+  'stat',
+  'time',
+  'uname',
+  'vmstat',
+] as const;
+
+/**
+ * Collects host metrics. One instance per host; it keeps small state between collections (cpu
+ * counters that must not go backwards, mount points whose statfs hangs). Overlapping calls to
+ * {@link collect} are serialized.
+ */
+export class HostCollector {
+  readonly #procPath: string;
+  readonly #sysPath: string;
+  readonly #now: () => number;
+  readonly #logger: Logger;
+  readonly #collectors: readonly HostSubCollector[];
+  #last: Promise<unknown> = Promise.resolve();
+
+  constructor(options: HostCollectorOptions = {}) {
+    this.#procPath = options.procPath ?? '/proc';
+    this.#sysPath = options.sysPath ?? '/sys';
+    this.#now = options.now ?? Date.now;
+    this.#logger = options.logger ?? nullLogger;
+    const all: HostSubCollector[] = [
+      new CpuCollector(),
+      diskstatsCollector(options.diskstatsDeviceExclude),
+      entropyCollector,
+      filefdCollector,
+      new FilesystemCollector({
+        statfs: options.statfs ?? fsStatfs,
+        rootPath: options.rootPath ?? '/',
+        logger: this.#logger.child({ collector: 'filesystem' }),
+        ...(options.mountPointsExclude ? { mountPointsExclude: options.mountPointsExclude } : {}),
+        ...(options.fsTypesExclude ? { fsTypesExclude: options.fsTypesExclude } : {}),
+        ...(options.statfsTimeoutMs !== undefined ? { statfsTimeoutMs: options.statfsTimeoutMs } : {}),
+      }),
+      loadavgCollector,
+      meminfoCollector,
+      netdevCollector(options.netdevDeviceExclude),
+      netstatCollector(options.netstatFields),
+      pressureCollector,
+      sockstatCollector(options.pageSizeBytes ?? 4096),
+      statCollector,
+      timeCollector,
+      unameCollector(options.machine ?? osMachine()),
+      vmstatCollector(options.vmstatFields),
+    ];
+    const enabled = options.enabled === undefined ? undefined : new Set(options.enabled);
+    this.#collectors = enabled === undefined ? all : all.filter((c) => enabled.has(c.name));
+  }
+
+  /**
+   * Runs every enabled collector in parallel and resolves with their families sorted by name,
+   * plus node_scrape_collector_success and node_scrape_collector_duration_seconds per collector.
+   * A failing collector is logged and reported with success 0; it never fails the collection.
+   * Rejects only when `signal` aborts.
+   */
+  collect(signal?: AbortSignal): Promise<MetricFamily[]> {
+    const run = this.#last.then(() => this.#collectOnce(signal));
+    this.#last = run.catch(() => undefined);
+    return run;
+  }
+
+  async #collectOnce(signal: AbortSignal | undefined): Promise<MetricFamily[]> {
+    signal?.throwIfAborted();
+    const cache = new Map<string, Promise<string>>();
+    const read = (path: string): Promise<string> => {
+      let p = cache.get(path);
+      if (p === undefined) {
+        p = readText(path, signal);
+        cache.set(path, p);
+      }
+      return p;
+    };
+    const source: HostSource = {
+      readProc: (rel) => read(join(this.#procPath, rel)),
+      readSys: (rel) => read(join(this.#sysPath, rel)),
+      signal,
+      nowMs: this.#now(),
+    };
+    const results = await Promise.all(this.#collectors.map((c) => this.#runOne(c, source)));
+    signal?.throwIfAborted();
+    const out: MetricFamily[] = [];
+    const success: MetricSample[] = [];
+    const duration: MetricSample[] = [];
+    for (const r of results) {
+      out.push(...r.families);
+      const l = oneLabel('collector', r.name);
+      duration.push(sample('node_scrape_collector_duration_seconds', l, r.seconds));
+      success.push(sample('node_scrape_collector_success', l, r.ok ? 1 : 0));
+    }
+    out.push(
+      family(
+        'node_scrape_collector_duration_seconds',
+        'gauge',
+        'node_exporter: Duration of a collector scrape.',
+        duration,
+      ),
+      family(
+        'node_scrape_collector_success',
+        'gauge',
+        'node_exporter: Whether a collector succeeded.',
+        success,
+      ),
+    );
+    out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    return out;
+  }
+
+  async #runOne(
+    c: HostSubCollector,
+    source: HostSource,
+  ): Promise<{ name: string; ok: boolean; seconds: number; families: MetricFamily[] }> {
+    const start = performance.now();
+    try {
+      const families = await c.collect(source);
+      return { name: c.name, ok: true, seconds: (performance.now() - start) / 1000, families };
+    } catch (err) {
+      const seconds = (performance.now() - start) / 1000;
+      if (err instanceof NoDataError) {
+        this.#logger.debug({ collector: c.name, reason: err.message }, 'collector returned no data');
+      } else if (!source.signal?.aborted) {
+        this.#logger.warn(
+          { collector: c.name, durationSeconds: seconds, err: errorMessage(err) },
+          'collector failed',
+        );
+      }
+      return { name: c.name, ok: false, seconds, families: [] };
+    }
+  }
+}
