@@ -204,6 +204,13 @@ export class XorChunk {
     writeShifted(w, xHi, xLo, trailing, sig);
   }
 
+  /** Whether `v` has exactly the bits of the last appended value (false when empty). */
+  lastValueIs(v: number): boolean {
+    if (this.#num === 0) return false;
+    const hi = floatHi(v);
+    return hi === this.#vHi && floatLo() === this.#vLo;
+  }
+
   /** A forward iterator over the samples present now. */
   iterator(): XorIterator {
     return new XorIterator(this.bytes(), this.#num);
