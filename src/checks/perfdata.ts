@@ -35,9 +35,9 @@ export interface UnitInfo {
 
 const KIB = 1024;
 /**
- * Units as plugins print them. Bytes use powers of 1024: that is what monitoring-plugins mean
- * (check_swap and check_disk ≤ 2.2 print MiB values with the unit "MB"), and how PNP4Nagios,
- * nagiosgraph and Icinga 2 before 2.11 read them. The IEC spellings (KiB, …) mean the same.
+ * Units as plugins print them. Bytes use powers of 1024: that is what monitoring-plugins meant
+ * (check_disk before 2.3 and check_swap printed MiB values with the unit "MB") and how Icinga 2
+ * before 2.11 reads them. The IEC spellings (KiB, …) mean the same. See docs/checks.md.
  */
 const exactUnits: Readonly<Record<string, Omit<UnitInfo, 'isKnown'>>> = {
   '': { baseUnit: '', factor: 1 },
