@@ -1,0 +1,43 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { readText } from './read-text.js';
+
+describe('readText', () => {
+  let dir = '';
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'kanshi-read-'));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it.each([
+    ['empty', ''],
+    ['small', 'MemTotal: 1 kB\n'],
+    ['exactly the first buffer', 'x'.repeat(16 * 1024)],
+    ['larger than several buffers', 'y'.repeat(100_000) + '\n'],
+    ['multi-byte UTF-8', 'héllo 監視\n'],
+  ])('reads a %s file whole', async (name, content) => {
+    const p = join(dir, name.replaceAll(' ', '-'));
+    await writeFile(p, content);
+    expect(await readText(p)).toBe(content);
+  });
+
+  it('reads a real procfs file (size 0 to stat)', async () => {
+    expect(await readText('/proc/self/stat')).toMatch(/^\d+ \(/);
+  });
+
+  it('rejects with the fs error code for a missing file', async () => {
+    await expect(readText(join(dir, 'missing'))).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
+  it('rejects with the reason of an aborted signal', async () => {
+    const ac = new AbortController();
+    ac.abort(new Error('gone'));
+    await expect(readText('/proc/self/stat', ac.signal)).rejects.toThrow('gone');
+  });
+});
