@@ -6,7 +6,7 @@ import type { MetricFamily, MetricSample, MetricType } from '../model/metric.js'
  * parsing with Go's rules (what Prometheus accepts), and the grouping of samples into families.
  */
 
-/** One problem found while parsing, with its 1-based line number in the input. */
+/** One problem found while parsing, with its 1-based line number in the input (0: not about a line). */
 export interface ParseError {
   readonly line: number;
   readonly message: string;
