@@ -146,6 +146,34 @@ describe('MetricPlugin', () => {
     await rm(dir, { recursive: true });
   });
 
+  it('loads the meta again after an aborted first attempt', async () => {
+    const plugin = new MetricPlugin({
+      name: 'p',
+      command:
+        'if [ -n "$MACKEREL_AGENT_PLUGIN_META" ]; then echo "# mackerel-agent-plugin"; echo \'{"graphs":{"g":{"metrics":[{"name":"*"}]}}}\'; fi',
+      timeoutMs: 5000,
+      baseEnv: env,
+    });
+    const aborted = new AbortController();
+    aborted.abort();
+    expect((await plugin.run(aborted.signal)).error).toBe('aborted');
+    expect(plugin.meta).toBeUndefined();
+    await plugin.run(signal);
+    expect(plugin.meta?.graphs.map((g) => g.name)).toEqual(['custom.g']);
+  });
+
+  it('stamps the run with the injected clock', async () => {
+    const plugin = new MetricPlugin({
+      name: 'p',
+      command: 'true',
+      timeoutMs: 5000,
+      baseEnv: env,
+      now: () => 42,
+      meta: 'none',
+    });
+    expect((await plugin.run(signal)).startedAtMs).toBe(42);
+  });
+
   it('keeps running without graphs when the meta is broken', async () => {
     const logger = new RecordingLogger();
     const plugin = new MetricPlugin({

@@ -256,8 +256,9 @@ export class MetricPlugin {
   }
 
   /**
-   * Runs the plugin in meta mode, once per instance (later calls return the first result). Bad
-   * meta is logged as a warning and leaves the plugin without graphs; it still runs.
+   * Runs the plugin in meta mode, once per instance (later calls return the first result, unless
+   * that one was aborted). Bad meta is logged as a warning and leaves the plugin without graphs;
+   * it still runs.
    */
   loadMeta(signal?: AbortSignal): Promise<PluginMetaParse> {
     this.#metaLoad ??= loadPluginMeta(this.#options.command, {
@@ -267,6 +268,8 @@ export class MetricPlugin {
       ...(this.#options.maxOutputBytes !== undefined && { maxOutputBytes: this.#options.maxOutputBytes }),
       ...(signal !== undefined && { signal }),
     }).then((parsed) => {
+      // A meta run cut short by the caller says nothing about the plugin: try again next time.
+      if (signal?.aborted && !parsed.meta) this.#metaLoad = undefined;
       if (parsed.meta) this.#meta = parsed.meta;
       // A plugin without meta support is normal; a broken meta is worth a warning.
       const level = parsed.hasHeader ? 'warn' : 'debug';
