@@ -3,8 +3,8 @@ import { statusValue } from '../model/check.js';
 import type { Labels } from '../model/labels.js';
 import { labelsFromRecord } from '../model/labels.js';
 import type { MetricFamily, MetricSample } from '../model/metric.js';
-import { unitInfo } from './perfdata.js';
-import { scaleRange } from './thresholds.js';
+import { toBaseValue, unitInfo } from './perfdata.js';
+import { convertRange } from './thresholds.js';
 
 /**
  * A check result as series ("everything becomes a series"). The mapping is documented in
@@ -109,15 +109,15 @@ export function checkResultToFamilies(
     add('perfdata', ls, p.baseValue);
     const bounds = (range: ThresholdRange | undefined, low: 'warningLow' | 'criticalLow'): void => {
       if (!range) return;
-      const r = scaleRange(range, info.factor);
+      const r = convertRange(range, (n) => toBaseValue(n, info));
       const rl = r.isInside ? { ...ls, range: 'inside' } : ls;
       add(low, rl, r.start);
       add(low === 'warningLow' ? 'warningHigh' : 'criticalHigh', rl, r.end);
     };
     bounds(p.warn, 'warningLow');
     bounds(p.crit, 'criticalLow');
-    if (p.min !== undefined) add('min', ls, p.min * info.factor);
-    if (p.max !== undefined) add('max', ls, p.max * info.factor);
+    if (p.min !== undefined) add('min', ls, toBaseValue(p.min, info));
+    if (p.max !== undefined) add('max', ls, toBaseValue(p.max, info));
   }
 
   const out: MetricFamily[] = [];

@@ -253,6 +253,11 @@ describe('parsePerfdata', () => {
     });
   }
 
+  it('divides for sub-second units so base values are exact', () => {
+    const got = parsePerfdata('a=0.3ms b=7us c=0.1ns d=0.3s').perfdata.map((p) => p.baseValue);
+    expect(got).toEqual([0.0003, 0.000007, 1e-10, 0.3]);
+  });
+
   it('keeps the threshold bounds as numbers', () => {
     const [p] = parsePerfdata('x=1;10:20;@~:5').perfdata;
     expect(p?.warn).toEqual({ start: 10, end: 20, isInside: false, text: '10:20' });

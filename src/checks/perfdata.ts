@@ -25,12 +25,21 @@ export interface ParsedPerfdata {
   readonly problems: string[];
 }
 
-/** How a unit of measure maps to a base unit: baseValue = value × factor. */
+/**
+ * How a unit of measure maps to a base unit: baseValue = value × factor. Convert with
+ * {@link toBaseValue}, which divides for sub-units (`ms`) so 0.3ms gives exactly 0.0003.
+ */
 export interface UnitInfo {
   readonly baseUnit: PerfDatum['baseUnit'];
   readonly factor: number;
   /** Whether the unit is one we know (unknown units keep their value with factor 1). */
   readonly isKnown: boolean;
+}
+
+/** `value` in base units. */
+export function toBaseValue(value: number, info: UnitInfo): number {
+  if (info.factor >= 1) return value * info.factor;
+  return value / Math.round(1 / info.factor);
 }
 
 const KIB = 1024;
@@ -192,7 +201,7 @@ function parseItem(label: string, rest: string, item: string, problems: string[]
     label,
     value,
     unit,
-    baseValue: value * info.factor,
+    baseValue: toBaseValue(value, info),
     baseUnit: info.baseUnit,
     ...(warn && { warn }),
     ...(crit && { crit }),

@@ -66,10 +66,9 @@ export function isAlert(range: ThresholdRange, value: number): boolean {
   return range.isInside ? isWithin : !isWithin;
 }
 
-/** The range scaled by `factor` (to base units); the text stays as written. */
-export function scaleRange(range: ThresholdRange, factor: number): ThresholdRange {
-  if (factor === 1) return range;
-  return { ...range, start: range.start * factor, end: range.end * factor };
+/** The range with both bounds converted by `convert` (to base units); the text stays as written. */
+export function convertRange(range: ThresholdRange, convert: (n: number) => number): ThresholdRange {
+  return { ...range, start: convert(range.start), end: convert(range.end) };
 }
 
 /**
