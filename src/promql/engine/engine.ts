@@ -1,0 +1,849 @@
+import { AppError } from '../../base/errors.js';
+import {
+  compareLabels,
+  formatSeries,
+  getLabel,
+  METRIC_NAME,
+  type Label,
+  type Labels,
+} from '../../model/labels.js';
+import { isStaleNaN } from '../../model/sample.js';
+import type { Matcher, Queryable, Querier } from '../../storage/storage.js';
+import type {
+  AggregateExpr,
+  BinaryExpr,
+  BinaryOp,
+  Call,
+  Expr,
+  SubqueryExpr,
+  VectorMatching,
+  VectorSelector,
+} from '../parser/ast.js';
+import { isComparisonOp } from '../parser/ast.js';
+import { documentedType, parseExpr, typeOf } from '../parser/parser.js';
+import { translateRe2 } from '../parser/regex.js';
+import { callFunction, type FnContext } from '../functions/functions.js';
+import { aggregate } from '../functions/aggregate.js';
+import type { QueryResult, QueryValue, Sample, Series } from './values.js';
+import { Annotations, labelsKey, type ISample, type IValue, type IMatrix, type ISeries } from './internal.js';
+
+/** Engine-wide defaults; each query may override `lookbackDeltaMs`. */
+export interface EngineOptions {
+  /** How far back an instant selector looks for a sample (ms); default 5 minutes. */
+  readonly lookbackDeltaMs?: number;
+  /** Most samples a query may hold at once; default 50 million as Prometheus. */
+  readonly maxSamples?: number;
+  /** Step of a subquery written without one (`x[5m:]`), in ms; default 1 minute. */
+  readonly noStepSubqueryIntervalMs?: number;
+  /** Wall-clock budget of one query's evaluation (ms); default 2 minutes. */
+  readonly timeoutMs?: number;
+}
+
+/** Per-query options. */
+export interface QueryOptions {
+  /** Cancels the query; it rejects with an AppError `canceled`. */
+  readonly signal?: AbortSignal;
+  readonly lookbackDeltaMs?: number;
+  readonly timeoutMs?: number;
+}
+
+/** A range query's time grid, all in ms; `endMs` is inclusive when it lies on the grid. */
+export interface RangeSpec {
+  readonly startMs: number;
+  readonly endMs: number;
+  readonly stepMs: number;
+}
+
+/** The error Prometheus reports when a query holds more samples than allowed. */
+export const TOO_MANY_SAMPLES = 'query processing would load too many samples into memory in query execution';
+
+interface Loaded {
+  readonly labels: Labels;
+  readonly ts: Float64Array;
+  readonly vs: Float64Array;
+}
+
+/**
+ * The PromQL engine over a {@link Queryable}: Prometheus 3.x semantics (left-open ranges,
+ * delayed `__name__` removal, the 3.x functions). Stateless between queries and safe to share.
+ * Failures reject with an {@link AppError}: `bad_input` for parse errors and evaluation errors
+ * (Prometheus's `bad_data`/`execution`), `limit` for too many samples, `timeout`, `canceled`.
+ */
+export class Engine {
+  readonly #queryable: Queryable;
+  readonly #lookbackMs: number;
+  readonly #maxSamples: number;
+  readonly #subqueryStepMs: number;
+  readonly #timeoutMs: number;
+
+  constructor(queryable: Queryable, options: EngineOptions = {}) {
+    this.#queryable = queryable;
+    this.#lookbackMs = options.lookbackDeltaMs ?? 5 * 60_000;
+    this.#maxSamples = options.maxSamples ?? 50_000_000;
+    this.#subqueryStepMs = options.noStepSubqueryIntervalMs ?? 60_000;
+    this.#timeoutMs = options.timeoutMs ?? 120_000;
+  }
+
+  /** Evaluates `query` at `timeMs`. */
+  async instantQuery(query: string | Expr, timeMs: number, options: QueryOptions = {}): Promise<QueryResult> {
+    const expr = typeof query === 'string' ? parseExpr(query) : query;
+    const ev = await this.#prepare(expr, timeMs, timeMs, 0, options);
+    try {
+      const val = ev.evalTop(expr, timeMs);
+      return { value: ev.finishInstant(val, timeMs), warnings: ev.annos.warnings(), infos: ev.annos.infos() };
+    } finally {
+      ev.close();
+    }
+  }
+
+  /** Evaluates `query` at every step of `range`; the result is a matrix sorted by labels. */
+  async rangeQuery(query: string | Expr, range: RangeSpec, options: QueryOptions = {}): Promise<QueryResult> {
+    const expr = typeof query === 'string' ? parseExpr(query) : query;
+    if (range.stepMs <= 0)
+      throw new AppError(
+        'bad_input',
+        'zero or negative query resolution step widths are not accepted. Try a positive integer',
+      );
+    if (range.endMs < range.startMs)
+      throw new AppError('bad_input', 'end timestamp must not be before start time');
+    const t = typeOf(expr);
+    if (t !== 'scalar' && t !== 'vector')
+      throw new AppError(
+        'bad_input',
+        `invalid expression type "${documentedType(t)}" for range query, must be Scalar or instant Vector`,
+      );
+    const ev = await this.#prepare(expr, range.startMs, range.endMs, range.stepMs, options);
+    if (containsSort(expr))
+      ev.annos.warn('sort is ineffective for range queries since results are always ordered by labels');
+    try {
+      const bySeries = new Map<string, { labels: Labels; dropName: boolean; ts: number[]; vs: number[] }>();
+      let points = 0;
+      for (let ts = range.startMs; ts <= range.endMs; ts += range.stepMs) {
+        ev.resetStepSamples(points);
+        const val = ev.evalTop(expr, ts);
+        const samples: ISample[] =
+          val.kind === 'scalar'
+            ? [{ labels: [], v: val.v, dropName: false }]
+            : val.kind === 'vector'
+              ? val.v
+              : [];
+        const seen = new Set<string>();
+        for (const s of samples) {
+          const key = labelsKey(s.labels);
+          if (seen.has(key))
+            throw new AppError('bad_input', 'vector cannot contain metrics with the same labelset');
+          seen.add(key);
+          let series = bySeries.get(key);
+          if (!series) {
+            series = { labels: s.labels, dropName: s.dropName, ts: [], vs: [] };
+            bySeries.set(key, series);
+          }
+          series.ts.push(ts);
+          series.vs.push(s.v);
+          points++;
+        }
+        ev.addSamples(samples.length);
+      }
+      const series: ISeries[] = [...bySeries.values()];
+      const matrix = cleanupMatrix(series);
+      return {
+        value: { type: 'matrix', matrix },
+        warnings: ev.annos.warnings(),
+        infos: ev.annos.infos(),
+      };
+    } finally {
+      ev.close();
+    }
+  }
+
+  async #prepare(
+    expr: Expr,
+    startMs: number,
+    endMs: number,
+    stepMs: number,
+    options: QueryOptions,
+  ): Promise<Evaluator> {
+    const signal = options.signal;
+    if (signal?.aborted) throw new AppError('canceled', 'query was canceled');
+    const lookbackMs = options.lookbackDeltaMs ?? this.#lookbackMs;
+    const ranges = new Map<VectorSelector, { min: number; max: number }>();
+    collectRanges(
+      expr,
+      startMs,
+      endMs,
+      { startMs, endMs, lookbackMs, subqueryStepMs: this.#subqueryStepMs },
+      ranges,
+    );
+    let mint = Infinity;
+    let maxt = -Infinity;
+    for (const r of ranges.values()) {
+      mint = Math.min(mint, r.min);
+      maxt = Math.max(maxt, r.max);
+    }
+    const querier = ranges.size > 0 ? this.#queryable.querier(mint, maxt) : null;
+    const loaded = new Map<VectorSelector, Loaded[]>();
+    try {
+      for (const [vs, r] of ranges) {
+        const matchers: Matcher[] = vs.matchers.map((m) =>
+          m.type === '=~' || m.type === '!~' ? { ...m, value: translateRe2(m.value) } : m,
+        );
+        const series = await querier!.select(matchers, { startMs: r.min, endMs: r.max }, signal);
+        if (signal?.aborted) throw new AppError('canceled', 'query was canceled');
+        loaded.set(vs, series.map(materialize));
+      }
+    } catch (err) {
+      querier?.close();
+      throw err;
+    }
+    return new Evaluator({
+      loaded,
+      querier,
+      startMs,
+      endMs,
+      stepMs,
+      lookbackMs,
+      subqueryStepMs: this.#subqueryStepMs,
+      maxSamples: this.#maxSamples,
+      deadline: now() + (options.timeoutMs ?? this.#timeoutMs),
+      signal,
+    });
+  }
+}
+
+function now(): number {
+  return performance.now();
+}
+
+function materialize(s: {
+  labels: Labels;
+  iterator(): { next(): boolean; atT(): number; atV(): number };
+}): Loaded {
+  const it = s.iterator();
+  let ts = new Float64Array(64);
+  let vs = new Float64Array(64);
+  let n = 0;
+  while (it.next()) {
+    if (n === ts.length) {
+      const nts = new Float64Array(n * 2);
+      nts.set(ts);
+      ts = nts;
+      const nvs = new Float64Array(n * 2);
+      nvs.set(vs);
+      vs = nvs;
+    }
+    ts[n] = it.atT();
+    vs[n] = it.atV();
+    n++;
+  }
+  return { labels: s.labels, ts: ts.subarray(0, n), vs: vs.subarray(0, n) };
+}
+
+interface RangeCtx {
+  startMs: number;
+  endMs: number;
+  lookbackMs: number;
+  subqueryStepMs: number;
+}
+
+function atTime(at: VectorSelector['at'], ctx: { startMs: number; endMs: number }): number | null {
+  if (at === null) return null;
+  switch (at.kind) {
+    case 'time':
+      return at.timeMs;
+    case 'start':
+      return ctx.startMs;
+    case 'end':
+      return ctx.endMs;
+  }
+}
+
+/** Records, for every selector, the time span of samples its evaluations may read. */
+function collectRanges(
+  e: Expr,
+  evalMin: number,
+  evalMax: number,
+  ctx: RangeCtx,
+  out: Map<VectorSelector, { min: number; max: number }>,
+): void {
+  const addSel = (vs: VectorSelector, window: number): void => {
+    const at = atTime(vs.at, ctx);
+    const lo = (at ?? evalMin) - vs.offsetMs - window;
+    const hi = (at ?? evalMax) - vs.offsetMs;
+    const prev = out.get(vs);
+    out.set(vs, prev ? { min: Math.min(prev.min, lo), max: Math.max(prev.max, hi) } : { min: lo, max: hi });
+  };
+  switch (e.type) {
+    case 'VectorSelector':
+      addSel(e, ctx.lookbackMs);
+      return;
+    case 'MatrixSelector':
+      addSel(e.vectorSelector, e.rangeMs);
+      return;
+    case 'SubqueryExpr': {
+      const at = atTime(e.at, ctx);
+      const lo = (at ?? evalMin) - e.offsetMs - e.rangeMs;
+      const hi = (at ?? evalMax) - e.offsetMs;
+      collectRanges(e.expr, lo, hi, ctx, out);
+      return;
+    }
+    case 'AggregateExpr':
+      if (e.param) collectRanges(e.param, evalMin, evalMax, ctx, out);
+      collectRanges(e.expr, evalMin, evalMax, ctx, out);
+      return;
+    case 'BinaryExpr':
+      collectRanges(e.lhs, evalMin, evalMax, ctx, out);
+      collectRanges(e.rhs, evalMin, evalMax, ctx, out);
+      return;
+    case 'Call':
+      for (const a of e.args) collectRanges(a, evalMin, evalMax, ctx, out);
+      return;
+    case 'ParenExpr':
+    case 'UnaryExpr':
+      collectRanges(e.expr, evalMin, evalMax, ctx, out);
+      return;
+    case 'NumberLiteral':
+    case 'StringLiteral':
+      return;
+  }
+}
+
+/** First index i with ts[i] > t. */
+function upperBound(ts: Float64Array, t: number): number {
+  let lo = 0;
+  let hi = ts.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (ts[mid]! <= t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+function dropMetricName(labels: Labels): Labels {
+  return labels.some((l) => l.name === METRIC_NAME || l.name === '__type__' || l.name === '__unit__')
+    ? labels.filter((l) => l.name !== METRIC_NAME && l.name !== '__type__' && l.name !== '__unit__')
+    : labels;
+}
+
+/** Applies delayed name removal to a range result and merges series that became equal. */
+function cleanupMatrix(series: ISeries[]): Series[] {
+  const merged = new Map<string, { labels: Labels; pts: Map<number, number> }>();
+  for (const s of series) {
+    const labels = s.dropName ? dropMetricName(s.labels) : s.labels;
+    const key = labelsKey(labels);
+    let m = merged.get(key);
+    if (!m) {
+      m = { labels, pts: new Map() };
+      merged.set(key, m);
+    }
+    for (let i = 0; i < s.ts.length; i++) {
+      const t = s.ts[i]!;
+      if (m.pts.has(t))
+        throw new AppError('bad_input', 'vector cannot contain metrics with the same labelset');
+      m.pts.set(t, s.vs[i]!);
+    }
+  }
+  const out: Series[] = [];
+  for (const m of merged.values()) {
+    const times = [...m.pts.keys()].sort((a, b) => a - b);
+    const ts = new Float64Array(times);
+    const vs = new Float64Array(times.length);
+    times.forEach((t, i) => (vs[i] = m.pts.get(t)!));
+    out.push({ labels: m.labels, ts, vs });
+  }
+  out.sort((a, b) => compareLabels(a.labels, b.labels));
+  return out;
+}
+
+interface EvaluatorInit {
+  loaded: Map<VectorSelector, Loaded[]>;
+  querier: Querier | null;
+  startMs: number;
+  endMs: number;
+  stepMs: number;
+  lookbackMs: number;
+  subqueryStepMs: number;
+  maxSamples: number;
+  deadline: number;
+  signal: AbortSignal | undefined;
+}
+
+/** Evaluates one query over preloaded series, one instant at a time. */
+class Evaluator {
+  readonly annos = new Annotations();
+  readonly #i: EvaluatorInit;
+  #samples = 0;
+  #base = 0;
+  #ticks = 0;
+
+  constructor(init: EvaluatorInit) {
+    this.#i = init;
+  }
+
+  close(): void {
+    this.#i.querier?.close();
+  }
+
+  resetStepSamples(base: number): void {
+    this.#base = base;
+    this.#samples = base;
+  }
+
+  addSamples(n: number): void {
+    this.#samples += n;
+    if (this.#samples > this.#i.maxSamples) throw new AppError('limit', TOO_MANY_SAMPLES);
+  }
+
+  #check(): void {
+    if ((++this.#ticks & 255) !== 0) return;
+    if (this.#i.signal?.aborted)
+      throw new AppError('canceled', 'query was canceled in expression evaluation');
+    if (now() > this.#i.deadline) throw new AppError('timeout', 'query timed out in expression evaluation');
+  }
+
+  evalTop(e: Expr, t: number): IValue {
+    this.#samples = this.#base;
+    return this.eval(e, t);
+  }
+
+  finishInstant(val: IValue, t: number): QueryValue {
+    switch (val.kind) {
+      case 'scalar':
+        return { type: 'scalar', t, v: val.v };
+      case 'string':
+        return { type: 'string', t, v: val.v };
+      case 'vector': {
+        const seen = new Set<string>();
+        const vector: Sample[] = val.v.map((s) => {
+          const labels = s.dropName ? dropMetricName(s.labels) : s.labels;
+          const key = labelsKey(labels);
+          if (seen.has(key))
+            throw new AppError('bad_input', 'vector cannot contain metrics with the same labelset');
+          seen.add(key);
+          return { labels, t, v: s.v };
+        });
+        return { type: 'vector', vector };
+      }
+      case 'matrix':
+        return { type: 'matrix', matrix: cleanupMatrix(val.m.series) };
+    }
+  }
+
+  eval(e: Expr, t: number): IValue {
+    this.#check();
+    switch (e.type) {
+      case 'NumberLiteral':
+        return { kind: 'scalar', v: e.value };
+      case 'StringLiteral':
+        return { kind: 'string', v: e.value };
+      case 'ParenExpr':
+        return this.eval(e.expr, t);
+      case 'UnaryExpr': {
+        const v = this.eval(e.expr, t);
+        if (e.op === '+') return v;
+        if (v.kind === 'scalar') return { kind: 'scalar', v: -v.v };
+        if (v.kind === 'vector')
+          return { kind: 'vector', v: v.v.map((s) => ({ labels: s.labels, v: -s.v, dropName: true })) };
+        throw new AppError('bad_input', 'unary minus on unsupported type');
+      }
+      case 'VectorSelector':
+        return { kind: 'vector', v: this.vectorSelector(e, t) };
+      case 'MatrixSelector':
+        return { kind: 'matrix', m: this.matrixSelector(e.vectorSelector, e.rangeMs, t) };
+      case 'SubqueryExpr':
+        return { kind: 'matrix', m: this.subquery(e, t) };
+      case 'BinaryExpr':
+        return this.binary(e, t);
+      case 'AggregateExpr':
+        return this.aggregate(e, t);
+      case 'Call':
+        return this.call(e, t);
+    }
+  }
+
+  vectorSelector(vs: VectorSelector, t: number, keepTime = false): ISample[] {
+    const at = atTime(vs.at, this.#i);
+    const refT = (at ?? t) - vs.offsetMs;
+    const floor = refT - this.#i.lookbackMs;
+    const out: ISample[] = [];
+    for (const s of this.#i.loaded.get(vs) ?? []) {
+      const idx = upperBound(s.ts, refT) - 1;
+      if (idx < 0) continue;
+      const st = s.ts[idx]!;
+      if (st <= floor) continue;
+      const v = s.vs[idx]!;
+      if (isStaleNaN(v)) continue;
+      out.push(
+        keepTime ? { labels: s.labels, v, dropName: false, t: st } : { labels: s.labels, v, dropName: false },
+      );
+    }
+    this.addSamples(out.length);
+    return out;
+  }
+
+  matrixSelector(vs: VectorSelector, rangeMs: number, t: number): IMatrix {
+    const at = atTime(vs.at, this.#i);
+    const refT = (at ?? t) - vs.offsetMs;
+    const series: ISeries[] = [];
+    let n = 0;
+    for (const s of this.#i.loaded.get(vs) ?? []) {
+      const lo = upperBound(s.ts, refT - rangeMs);
+      const hi = upperBound(s.ts, refT);
+      if (lo >= hi) continue;
+      const ts: number[] = [];
+      const vals: number[] = [];
+      for (let i = lo; i < hi; i++) {
+        const v = s.vs[i]!;
+        if (isStaleNaN(v)) continue;
+        ts.push(s.ts[i]!);
+        vals.push(v);
+      }
+      if (ts.length === 0) continue;
+      n += ts.length;
+      series.push({ labels: s.labels, ts, vs: vals, dropName: false });
+    }
+    this.addSamples(n);
+    return { series, rangeMs, refT, selector: vs };
+  }
+
+  subquery(e: SubqueryExpr, t: number): IMatrix {
+    const at = atTime(e.at, this.#i);
+    const refT = (at ?? t) - e.offsetMs;
+    const step = e.stepMs > 0 ? e.stepMs : this.#i.subqueryStepMs;
+    const mint = refT - e.rangeMs;
+    let start = step * Math.trunc(mint / step);
+    if (start <= mint) start += step;
+    const bySeries = new Map<string, ISeries>();
+    const saved = this.#samples;
+    for (let ts = start; ts <= refT; ts += step) {
+      const v = this.eval(e.expr, ts);
+      const samples: ISample[] =
+        v.kind === 'scalar' ? [{ labels: [], v: v.v, dropName: false }] : v.kind === 'vector' ? v.v : [];
+      for (const s of samples) {
+        const key = labelsKey(s.labels);
+        let series = bySeries.get(key);
+        if (!series) {
+          series = { labels: s.labels, ts: [], vs: [], dropName: s.dropName };
+          bySeries.set(key, series);
+        } else if (series.ts[series.ts.length - 1] === ts) {
+          throw new AppError('bad_input', 'vector cannot contain metrics with the same labelset');
+        }
+        series.ts.push(ts);
+        series.vs.push(s.v);
+      }
+      this.#samples = saved;
+      this.addSamples(0);
+    }
+    const series = [...bySeries.values()];
+    let n = 0;
+    for (const s of series) n += s.ts.length;
+    this.#samples = saved;
+    this.addSamples(n);
+    return { series, rangeMs: e.rangeMs, refT, selector: null };
+  }
+
+  binary(e: BinaryExpr, t: number): IValue {
+    const lhs = this.eval(e.lhs, t);
+    const rhs = this.eval(e.rhs, t);
+    if (lhs.kind === 'scalar' && rhs.kind === 'scalar')
+      return { kind: 'scalar', v: scalarBinop(e.op, lhs.v, rhs.v) };
+    if (lhs.kind === 'vector' && rhs.kind === 'vector') {
+      const m = e.matching!;
+      switch (e.op) {
+        case 'and':
+          return { kind: 'vector', v: vectorAnd(lhs.v, rhs.v, m) };
+        case 'or':
+          return { kind: 'vector', v: vectorOr(lhs.v, rhs.v, m) };
+        case 'unless':
+          return { kind: 'vector', v: vectorUnless(lhs.v, rhs.v, m) };
+        default:
+          return { kind: 'vector', v: vectorBinop(e.op, lhs.v, rhs.v, m, e.returnBool) };
+      }
+    }
+    if (lhs.kind === 'vector' && rhs.kind === 'scalar')
+      return { kind: 'vector', v: vectorScalarBinop(e.op, lhs.v, rhs.v, false, e.returnBool) };
+    if (lhs.kind === 'scalar' && rhs.kind === 'vector')
+      return { kind: 'vector', v: vectorScalarBinop(e.op, rhs.v, lhs.v, true, e.returnBool) };
+    throw new AppError('bad_input', 'binary expression must contain only scalar and instant vector types');
+  }
+
+  aggregate(e: AggregateExpr, t: number): IValue {
+    let param: number | string | null = null;
+    if (e.param !== null) {
+      const p = this.eval(e.param, t);
+      param = p.kind === 'scalar' || p.kind === 'string' ? p.v : null;
+    }
+    const input = this.eval(e.expr, t);
+    if (input.kind !== 'vector') throw new AppError('bad_input', 'aggregation over a non-vector');
+    return { kind: 'vector', v: aggregate(e, param, input.v, this.annos) };
+  }
+
+  call(e: Call, t: number): IValue {
+    const args: IValue[] = [];
+    if (e.func === 'timestamp') {
+      const arg = unwrapParens(e.args[0]!);
+      if (arg.type === 'VectorSelector') {
+        const samples = this.vectorSelector(arg, t, true);
+        return {
+          kind: 'vector',
+          v: samples.map((s) => ({ labels: s.labels, v: s.t! / 1000, dropName: true })),
+        };
+      }
+    }
+    for (const a of e.args) args.push(this.eval(unwrapParens(a), t));
+    const ctx: FnContext = {
+      t,
+      call: e,
+      annos: this.annos,
+      startMs: this.#i.startMs,
+      endMs: this.#i.endMs,
+      stepMs: this.#i.stepMs,
+    };
+    return callFunction(ctx, args);
+  }
+}
+
+const sortFunctions = new Set(['sort', 'sort_desc', 'sort_by_label', 'sort_by_label_desc']);
+
+function containsSort(e: Expr): boolean {
+  switch (e.type) {
+    case 'Call':
+      return sortFunctions.has(e.func) || e.args.some(containsSort);
+    case 'AggregateExpr':
+      return containsSort(e.expr) || (e.param !== null && containsSort(e.param));
+    case 'BinaryExpr':
+      return containsSort(e.lhs) || containsSort(e.rhs);
+    case 'ParenExpr':
+    case 'UnaryExpr':
+    case 'SubqueryExpr':
+      return containsSort(e.expr);
+    case 'MatrixSelector':
+    case 'VectorSelector':
+    case 'NumberLiteral':
+    case 'StringLiteral':
+      return false;
+  }
+}
+
+function unwrapParens(e: Expr): Expr {
+  while (e.type === 'ParenExpr') e = e.expr;
+  return e;
+}
+
+function scalarBinop(op: BinaryOp, l: number, r: number): number {
+  switch (op) {
+    case '+':
+      return l + r;
+    case '-':
+      return l - r;
+    case '*':
+      return l * r;
+    case '/':
+      return l / r;
+    case '^':
+      return goPow(l, r);
+    case '%':
+      return goMod(l, r);
+    case '==':
+      return l === r ? 1 : 0;
+    case '!=':
+      return l !== r ? 1 : 0;
+    case '>':
+      return l > r ? 1 : 0;
+    case '<':
+      return l < r ? 1 : 0;
+    case '>=':
+      return l >= r ? 1 : 0;
+    case '<=':
+      return l <= r ? 1 : 0;
+    case 'atan2':
+      return Math.atan2(l, r);
+    case 'and':
+    case 'or':
+    case 'unless':
+      throw new AppError('bad_input', `operator "${op}" not allowed for scalar operations`);
+  }
+}
+
+/** Go's math.Pow differs from JS's `**` for 1^NaN and (-1)^±Inf (both 1 in Go). */
+function goPow(x: number, y: number): number {
+  if (x === 1) return 1;
+  if (x === -1 && !Number.isFinite(y) && !Number.isNaN(y)) return 1;
+  return x ** y;
+}
+
+/** Go's math.Mod: the result has the sign of x (JS `%` agrees, including ±0). */
+function goMod(x: number, y: number): number {
+  return x % y;
+}
+
+/** Value and "keep" of one element pair; comparisons return the left value. */
+function elemBinop(op: BinaryOp, l: number, r: number): [number, boolean] {
+  switch (op) {
+    case '==':
+      return [l, l === r];
+    case '!=':
+      return [l, l !== r];
+    case '>':
+      return [l, l > r];
+    case '<':
+      return [l, l < r];
+    case '>=':
+      return [l, l >= r];
+    case '<=':
+      return [l, l <= r];
+    default:
+      return [scalarBinop(op, l, r), true];
+  }
+}
+
+function vectorScalarBinop(
+  op: BinaryOp,
+  vec: ISample[],
+  scalar: number,
+  swap: boolean,
+  returnBool: boolean,
+): ISample[] {
+  const out: ISample[] = [];
+  const cmp = isComparisonOp(op);
+  for (const s of vec) {
+    let [v, keep] = swap ? elemBinop(op, scalar, s.v) : elemBinop(op, s.v, scalar);
+    if (cmp && swap) v = s.v;
+    if (returnBool) {
+      v = keep ? 1 : 0;
+      keep = true;
+    }
+    if (!keep) continue;
+    out.push({ labels: s.labels, v, dropName: s.dropName || !cmp || returnBool });
+  }
+  return out;
+}
+
+function signatureFn(m: VectorMatching): (labels: Labels) => string {
+  if (m.on) {
+    const names = [...m.matchingLabels].sort();
+    return (labels) => {
+      let key = '';
+      for (const n of names) key += `${n}\u0000${getLabel(labels, n)}\u0001`;
+      return key;
+    };
+  }
+  const excluded = new Set([METRIC_NAME, ...m.matchingLabels]);
+  return (labels) => {
+    let key = '';
+    for (const l of labels) if (!excluded.has(l.name)) key += `${l.name}\u0000${l.value}\u0001`;
+    return key;
+  };
+}
+
+function vectorAnd(lhs: ISample[], rhs: ISample[], m: VectorMatching): ISample[] {
+  if (lhs.length === 0 || rhs.length === 0) return [];
+  const sig = signatureFn(m);
+  const right = new Set(rhs.map((s) => sig(s.labels)));
+  return lhs.filter((s) => right.has(sig(s.labels)));
+}
+
+function vectorOr(lhs: ISample[], rhs: ISample[], m: VectorMatching): ISample[] {
+  if (lhs.length === 0) return [...rhs];
+  if (rhs.length === 0) return [...lhs];
+  const sig = signatureFn(m);
+  const left = new Set(lhs.map((s) => sig(s.labels)));
+  return [...lhs, ...rhs.filter((s) => !left.has(sig(s.labels)))];
+}
+
+function vectorUnless(lhs: ISample[], rhs: ISample[], m: VectorMatching): ISample[] {
+  if (lhs.length === 0 || rhs.length === 0) return [...lhs];
+  const sig = signatureFn(m);
+  const right = new Set(rhs.map((s) => sig(s.labels)));
+  return lhs.filter((s) => !right.has(sig(s.labels)));
+}
+
+function matchLabels(labels: Labels, m: VectorMatching): Labels {
+  if (m.on) return labels.filter((l) => m.matchingLabels.includes(l.name));
+  return labels.filter((l) => l.name !== METRIC_NAME && !m.matchingLabels.includes(l.name));
+}
+
+function resultMetric(lhs: Labels, rhs: Labels, op: BinaryOp, m: VectorMatching): Labels {
+  let out: Label[] = [...lhs];
+  if (!isComparisonOp(op))
+    out = out.filter((l) => l.name !== METRIC_NAME && l.name !== '__type__' && l.name !== '__unit__');
+  if (m.card === 'one-to-one') {
+    if (m.on) out = out.filter((l) => m.matchingLabels.includes(l.name));
+    else out = out.filter((l) => !m.matchingLabels.includes(l.name));
+  }
+  for (const name of m.include) {
+    const v = getLabel(rhs, name);
+    out = out.filter((l) => l.name !== name);
+    if (v !== '') out.push({ name, value: v });
+  }
+  out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return out;
+}
+
+function vectorBinop(
+  op: BinaryOp,
+  lhs: ISample[],
+  rhs: ISample[],
+  m: VectorMatching,
+  returnBool: boolean,
+): ISample[] {
+  if (lhs.length === 0 || rhs.length === 0) return [];
+  const swap = m.card === 'one-to-many';
+  if (swap) [lhs, rhs] = [rhs, lhs];
+  const sig = signatureFn(m);
+  const rightSigs = new Map<string, ISample>();
+  for (const rs of rhs) {
+    const key = sig(rs.labels);
+    const dup = rightSigs.get(key);
+    if (dup !== undefined) {
+      const oneSide = swap ? 'left' : 'right';
+      throw new AppError(
+        'bad_input',
+        `found duplicate series for the match group ${formatLabelSet(matchLabels(rs.labels, m))} on the ${oneSide} hand-side of the operation: [${formatLabelSet(rs.labels)}, ${formatLabelSet(dup.labels)}];many-to-many matching not allowed: matching labels must be unique on one side`,
+      );
+    }
+    rightSigs.set(key, rs);
+  }
+  const matched = new Map<string, Set<string> | null>();
+  const out: ISample[] = [];
+  for (const ls of lhs) {
+    const key = sig(ls.labels);
+    const rs = rightSigs.get(key);
+    if (rs === undefined) continue;
+    let [l, r] = [ls.v, rs.v];
+    if (swap) [l, r] = [r, l];
+    const [value, keep] = elemBinop(op, l, r);
+    const v = returnBool ? (keep ? 1 : 0) : value;
+    const metric = resultMetric(ls.labels, rs.labels, op, m);
+    if (m.card === 'one-to-one') {
+      if (matched.has(key))
+        throw new AppError(
+          'bad_input',
+          'multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)',
+        );
+      matched.set(key, null);
+    } else {
+      const mk = labelsKey(metric);
+      let set = matched.get(key);
+      if (!set) {
+        set = new Set();
+        matched.set(key, set);
+      } else if (set.has(mk)) {
+        throw new AppError(
+          'bad_input',
+          'multiple matches for labels: grouping labels must ensure unique matches',
+        );
+      }
+      set.add(mk);
+    }
+    if (!keep && !returnBool) continue;
+    out.push({ labels: metric, v, dropName: returnBool || (isComparisonOp(op) && ls.dropName) });
+  }
+  return out;
+}
+
+function formatLabelSet(labels: Labels): string {
+  return `{${labels.map((l) => `${l.name}="${l.value}"`).join(', ')}}`;
+}
+
+export { formatSeries };
