@@ -1,3 +1,4 @@
+import { AppError } from '../../base/errors.js';
 import { SAMPLES_PER_CHUNK } from '../../chunkenc/xor.js';
 import { compareLabels, type Labels } from '../../model/labels.js';
 import type { Appender, AppendRejection, Matcher, SampleIterator, Series } from '../../storage/storage.js';
@@ -252,43 +253,72 @@ export class Head {
     return 'ooo';
   }
 
-  /** Writes the batch ahead (WAL), then applies it. */
+  /**
+   * Writes the batch ahead (WAL), then applies it. Throws AppError('conflict') when samples that
+   * were valid at append time became invalid before commit (a concurrent commit wrote another
+   * value at their time, or a block was cut over them): the caller must not acknowledge the
+   * write; retrying it gets the exact rejection per sample.
+   */
   async commitBatch(batch: HeadBatch): Promise<void> {
     if (batch.length === 0 && batch.newSeries.length === 0) return;
     const newSeries: MemSeries[] = [];
     for (const s of batch.newSeries) if (!s.logged) newSeries.push(s);
-    if (this.#writeAhead !== undefined) {
-      await this.#writeAhead({ ...batch, newSeries });
+    const done = (async (): Promise<number> => {
+      if (this.#writeAhead !== undefined) await this.#writeAhead({ ...batch, newSeries });
+      for (const s of newSeries) s.logged = true;
+      return this.applySamples(batch.refs, batch.ts, batch.vs, batch.length);
+    })();
+    this.#inflight.add(done);
+    let dropped: number;
+    try {
+      dropped = await done;
+    } finally {
+      this.#inflight.delete(done);
     }
-    for (const s of newSeries) s.logged = true;
-    this.applySamples(batch.refs, batch.ts, batch.vs, batch.length);
+    if (dropped > 0) {
+      throw new AppError(
+        'conflict',
+        `commit: ${dropped} of ${batch.length} samples became invalid before commit`,
+      );
+    }
   }
 
-  /** Applies samples to memory (commit, and WAL replay). Invalid ones are counted and dropped. */
-  applySamples(refs: readonly number[], ts: readonly number[], vs: Float64Array, length: number): void {
+  readonly #inflight = new Set<Promise<unknown>>();
+
+  /** Resolves when the commits in flight now have been applied (or failed). */
+  async settle(): Promise<void> {
+    await Promise.allSettled([...this.#inflight]);
+  }
+
+  /** Applies samples to memory (commit, and WAL replay); returns how many were invalid and dropped. */
+  applySamples(refs: readonly number[], ts: readonly number[], vs: Float64Array, length: number): number {
+    let dropped = 0;
     const spc = this.#opts.samplesPerChunk;
     for (let i = 0; i < length; i++) {
       const s = this.#byRef.get(refs[i]!);
       if (s === undefined) {
-        this.counters.droppedAtCommit++;
+        dropped++;
         continue;
       }
       const t = ts[i]!;
       const v = vs[i]!;
+      if (t < this.#minValidTime) {
+        dropped++;
+        continue;
+      }
       if (t > s.maxT) {
         s.append(t, v, spc);
       } else if (t === s.maxT) {
+        if (!s.lastValueIs(v)) dropped++;
         continue;
       } else {
-        if (
-          t < this.#minValidTime ||
-          this.#opts.oooWindowMs <= 0 ||
-          t < this.#maxTime - this.#opts.oooWindowMs
-        ) {
-          this.counters.droppedAtCommit++;
+        if (this.#opts.oooWindowMs <= 0 || t < this.#maxTime - this.#opts.oooWindowMs) {
+          dropped++;
           continue;
         }
-        if (s.sampleAt(t, v) !== 'none') continue;
+        const have = s.sampleAt(t, v);
+        if (have === 'different') dropped++;
+        if (have !== 'none') continue;
         s.ooo ??= new OooBuffer();
         s.ooo.insert(t, v);
         this.counters.oooSamplesAppended++;
@@ -298,6 +328,8 @@ export class Head {
       if (t < this.#minTime) this.#minTime = t;
       if (t > this.#maxTime) this.#maxTime = t;
     }
+    this.counters.droppedAtCommit += dropped;
+    return dropped;
   }
 
   /** Ids of the series matching all matchers, ascending. */
@@ -333,6 +365,17 @@ export class Head {
         return it;
       },
     };
+  }
+
+  /** Every series with samples in [mint, maxt] (ms), sorted by labels, tombstones applied. */
+  seriesInRange(mint: number, maxt: number): Series[] {
+    const out: Series[] = [];
+    for (const s of this.#byRef.values()) {
+      const v = this.#seriesView(s, mint, maxt);
+      if (v !== null) out.push(v);
+    }
+    out.sort((a, b) => compareLabels(a.labels, b.labels));
+    return out;
   }
 
   /** Label names of series matching the matchers (all when none), sorted. */

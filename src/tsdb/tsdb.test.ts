@@ -1,0 +1,225 @@
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { RecordingLogger } from '../base/logger.js';
+import { labelsFromRecord, type Labels } from '../model/labels.js';
+import { STALE_NAN, isStaleNaN } from '../model/sample.js';
+import type { Matcher, Querier } from '../storage/storage.js';
+import { TSDB, type TsdbOptions } from './tsdb.js';
+
+const RANGE = 10_000;
+const opts: TsdbOptions = { blockRangeMs: RANGE, oooWindowMs: 2_000, retentionMs: 10 * 24 * 3_600_000 };
+const series = (i: number): Labels =>
+  labelsFromRecord({ __name__: i % 2 === 0 ? 'even' : 'odd', instance: `host-${i}`, job: 'node' });
+const all: Matcher[] = [{ type: '=', name: 'job', value: 'node' }];
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'kanshi-tsdb-'));
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** Appends `n` series × samples at `stepMs` from t0 (value = i * 1000 + t / stepMs), committing every `batch`. */
+async function fill(db: TSDB, n: number, from: number, to: number, stepMs: number): Promise<number> {
+  let count = 0;
+  for (let t = from; t < to; t += stepMs) {
+    const app = db.appender();
+    for (let i = 0; i < n; i++) {
+      expect(app.append(series(i), t, i * 1000 + t / stepMs)).toBeNull();
+      count++;
+    }
+    await app.commit();
+  }
+  return count;
+}
+
+async function dump(q: Querier, matchers: Matcher[] = all): Promise<Map<string, [number, number][]>> {
+  const out = new Map<string, [number, number][]>();
+  for (const s of await q.select(matchers)) {
+    const it = s.iterator();
+    const xs: [number, number][] = [];
+    while (it.next()) xs.push([it.atT(), it.atV()]);
+    out.set(JSON.stringify(s.labels), xs);
+  }
+  q.close();
+  return out;
+}
+
+function expected(n: number, from: number, to: number, stepMs: number): Map<string, [number, number][]> {
+  const out = new Map<string, [number, number][]>();
+  const ids = Array.from({ length: n }, (_, i) => i).sort((a, b) =>
+    JSON.stringify(series(a)) < JSON.stringify(series(b)) ? -1 : 1,
+  );
+  for (const i of ids) {
+    const xs: [number, number][] = [];
+    for (let t = from; t < to; t += stepMs) xs.push([t, i * 1000 + t / stepMs]);
+    out.set(JSON.stringify(series(i)), xs);
+  }
+  return out;
+}
+
+describe('TSDB', () => {
+  it('cuts blocks from the head and answers queries across blocks and head', async () => {
+    const db = await TSDB.open(dir, opts);
+    await fill(db, 5, 0, 45_000, 1000);
+    await db.compact();
+    // Three 10 s blocks were cut ([0,30 s) while the head spanned more than 15 s), then compacted.
+    const metas = db.blocks();
+    expect(metas.map((m) => [m.minTime, m.maxTime, m.compaction.level])).toEqual([[0, 3 * RANGE, 2]]);
+    expect(db.head.minValidTime).toBe(3 * RANGE);
+    expect([...(await dump(db.querier(0, 1e9))).entries()]).toEqual([
+      ...expected(5, 0, 45_000, 1000).entries(),
+    ]);
+    const part = await dump(db.querier(9_000, 11_000));
+    expect([...part.values()][0]!.map((x) => x[0])).toEqual([9_000, 10_000, 11_000]);
+    await db.close();
+  });
+
+  it('keeps every committed sample across close and open', async () => {
+    const db = await TSDB.open(dir, opts);
+    await fill(db, 3, 0, 25_000, 1000);
+    await db.close();
+    const db2 = await TSDB.open(dir, opts);
+    expect([...(await dump(db2.querier(0, 1e9))).entries()]).toEqual([
+      ...expected(3, 0, 25_000, 1000).entries(),
+    ]);
+    const app = db2.appender();
+    expect(app.append(series(0), 24_000, 1)).toBe('too_old');
+    app.rollback();
+    await db2.close();
+  });
+
+  it('keeps the staleness marker through a block', async () => {
+    const db = await TSDB.open(dir, opts);
+    const app = db.appender();
+    app.append(series(0), 1000, NaN);
+    app.append(series(0), 2000, STALE_NAN);
+    await app.commit();
+    await db.close();
+    const db2 = await TSDB.open(dir, opts);
+    const [s] = await db2.querier(0, 1e9).select(all);
+    const it = s!.iterator();
+    const got: boolean[] = [];
+    while (it.next()) got.push(isStaleNaN(it.atV()));
+    expect(got).toEqual([false, true]);
+    await db2.close();
+  });
+
+  it('compacts adjacent blocks into a larger one without changing the data', async () => {
+    const db = await TSDB.open(dir, opts);
+    await fill(db, 4, 0, 75_000, 1000);
+    await db.compact();
+    const metas = db.blocks();
+    expect(metas.some((m) => m.compaction.level > 1)).toBe(true);
+    const big = metas.find((m) => m.compaction.level > 1)!;
+    expect(big.maxTime - big.minTime).toBe(3 * RANGE);
+    expect(big.compaction.sources).toHaveLength(3);
+    expect([...(await dump(db.querier(0, 1e9))).entries()]).toEqual([
+      ...expected(4, 0, 75_000, 1000).entries(),
+    ]);
+    const dirs = (await readdir(dir)).filter((n) => /^[0-9A-Z]{26}$/.test(n));
+    expect(dirs.sort()).toEqual(metas.map((m) => m.ulid).sort());
+    await db.close();
+  });
+
+  it('deletes blocks beyond the retention time and the size limit', async () => {
+    const db = await TSDB.open(dir, { ...opts, retentionMs: 25_000 });
+    await fill(db, 2, 0, 75_000, 1000);
+    await db.compact();
+    for (const m of db.blocks()) expect(m.maxTime).toBeGreaterThan(db.head.maxTime - 25_000);
+    await db.close();
+
+    const dir2 = join(dir, 'sized');
+    const db2 = await TSDB.open(dir2, { ...opts, retentionMs: 1e12, maxBytes: 1 });
+    await fill(db2, 2, 0, 45_000, 1000);
+    await db2.compact();
+    expect(db2.blocks()).toHaveLength(0);
+    await db2.close();
+  });
+
+  it('hides deleted series in head and blocks, durably, and cleans the tombstones away', async () => {
+    const db = await TSDB.open(dir, opts);
+    await fill(db, 2, 0, 35_000, 1000);
+    await db.compact();
+    const odd: Matcher[] = [{ type: '=', name: '__name__', value: 'odd' }];
+    await db.deleteSeries(odd, 5_000, 32_000);
+    const times = async (d: TSDB) => [...(await dump(d.querier(0, 1e9), odd)).values()][0]!.map((x) => x[0]);
+    const want = [0, 1000, 2000, 3000, 4000, 33_000, 34_000];
+    expect(await times(db)).toEqual(want);
+    await db.close();
+    const db2 = await TSDB.open(dir, opts);
+    expect(await times(db2)).toEqual(want);
+    const before = db2.blocks().map((m) => m.ulid);
+    await db2.cleanTombstones();
+    expect(db2.blocks().map((m) => m.ulid)).not.toEqual(before);
+    expect(await times(db2)).toEqual(want);
+    expect(
+      [...(await dump(db2.querier(0, 1e9), [{ type: '=', name: '__name__', value: 'even' }])).values()][0],
+    ).toHaveLength(35);
+    await db2.close();
+  });
+
+  it('moves a corrupt block aside and serves the rest', async () => {
+    const db = await TSDB.open(dir, opts);
+    await fill(db, 2, 0, 35_000, 1000);
+    await db.compact();
+    const victim = db.blocks()[0]!.ulid;
+    await db.close();
+    await writeFile(join(dir, victim, 'index'), 'garbage');
+    const log = new RecordingLogger();
+    const db2 = await TSDB.open(dir, { ...opts, logger: log });
+    expect(db2.blocks().map((m) => m.ulid)).not.toContain(victim);
+    expect(await readdir(join(dir, 'corrupted'))).toEqual([victim]);
+    expect(log.records.some((r) => r.level === 'error' && r.fields.block === victim)).toBe(true);
+    expect((await dump(db2.querier(0, 1e9))).size).toBe(2);
+    await db2.close();
+  });
+
+  it('writes a snapshot that opens as a store with the same data', async () => {
+    const db = await TSDB.open(dir, opts);
+    await fill(db, 3, 0, 35_000, 1000);
+    await db.compact();
+    const snap = join(dir, 'snapshots', 'x');
+    await db.snapshot(snap);
+    const want = await dump(db.querier(0, 1e9));
+    await db.close();
+    const db2 = await TSDB.open(snap, opts);
+    expect([...(await dump(db2.querier(0, 1e9))).entries()]).toEqual([...want.entries()]);
+    await db2.close();
+  });
+
+  it('reports series, samples, bytes per sample and top cardinalities', async () => {
+    const db = await TSDB.open(dir, opts);
+    await fill(db, 6, 0, 35_000, 1000);
+    await db.compact();
+    const st = db.stats(2);
+    expect(st.headSeries).toBe(6);
+    expect(st.blocks).toBeGreaterThan(0);
+    expect(st.bytesPerSample).toBeGreaterThan(0);
+    expect(st.topMetrics).toEqual([
+      { name: 'even', series: 3 },
+      { name: 'odd', series: 3 },
+    ]);
+    expect(st.topLabelPairs[0]).toEqual({ name: 'job', value: 'node', series: 6 });
+    expect(st.topLabelNames[0]).toEqual({ name: 'instance', values: 6 });
+    await db.close();
+  });
+
+  it('lists label names and values across blocks and head', async () => {
+    const db = await TSDB.open(dir, opts);
+    await fill(db, 2, 0, 25_000, 1000);
+    await db.compact();
+    const app = db.appender();
+    app.append(labelsFromRecord({ __name__: 'late', job: 'other', zone: 'a' }), 30_000, 1);
+    await app.commit();
+    const q = db.querier(0, 1e9);
+    expect(await q.labelNames()).toEqual(['__name__', 'instance', 'job', 'zone']);
+    expect(await q.labelValues('__name__')).toEqual(['even', 'late', 'odd']);
+    expect(await q.labelValues('job', [{ type: '=', name: '__name__', value: 'late' }])).toEqual(['other']);
+    q.close();
+    await db.close();
+  });
+});

@@ -1,0 +1,533 @@
+import { link, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { AppError, errorMessage } from '../base/errors.js';
+import { systemClock, type Clock } from '../base/clock.js';
+import { nullLogger, type Logger } from '../base/logger.js';
+import { compareLabels, type Labels } from '../model/labels.js';
+import type {
+  Appender,
+  Matcher,
+  Querier,
+  SampleIterator,
+  Series,
+  SelectHints,
+  Storage,
+} from '../storage/storage.js';
+import { Block } from './block/block.js';
+import type { BlockMeta } from './block/format.js';
+import { isUlid } from './block/ulid.js';
+import { syncDir, writeBlock } from './block/writer.js';
+import { Head, type HeadBatch } from './head/head.js';
+import { ChunksIterator, DeletedIterator, MergeIterator, mergeSeriesLists } from './iterators.js';
+
+/**
+ * The embedded time-series store (ARCHITECTURE.md "Storage targets"): a {@link Head} in memory,
+ * immutable {@link Block}s on disk cut from it every `blockRangeMs`, compaction of adjacent blocks
+ * into larger ones, retention by time and size, and tombstones for deletion. Implements the
+ * {@link Storage} port. One TSDB per directory (per tenant); not safe to open twice.
+ */
+
+const HOUR = 3_600_000;
+
+/** Options of {@link TSDB.open}. Times in ms. */
+export interface TsdbOptions {
+  /** Blocks entirely older than this behind the newest sample are deleted (default 15 d). */
+  readonly retentionMs?: number;
+  /** Oldest blocks are deleted while blocks take more bytes than this (default: no limit). */
+  readonly maxBytes?: number;
+  /** Out-of-order window (default 1 h; at most half the block range is honoured, see docs). */
+  readonly oooWindowMs?: number;
+  /** Time range of a block cut from the head (default 2 h). */
+  readonly blockRangeMs?: number;
+  readonly logger?: Logger;
+  readonly clock?: Clock;
+  /**
+   * The write-ahead log hook; when absent the head is persisted as a block at {@link TSDB.close}
+   * (no durability across a crash).
+   */
+  readonly wal?: WriteAheadLog;
+}
+
+/**
+ * What the TSDB needs of a write-ahead log (implemented over src/wal by the composition).
+ * `log` makes a committed batch durable before it becomes visible; `replay` feeds the batches of
+ * a previous run back in order.
+ */
+export interface WriteAheadLog {
+  log(batch: HeadBatch): Promise<void>;
+  replay(head: Head): Promise<void>;
+  /** Drops log data older than `mint` (ms) once it is in blocks. */
+  truncate(mint: number): Promise<void>;
+  /** Bytes the log takes on disk. */
+  sizeBytes(): Promise<number>;
+  close(): Promise<void>;
+}
+
+/** What {@link TSDB.stats} reports. */
+export interface TsdbStats {
+  readonly headSeries: number;
+  readonly headSamples: number;
+  readonly headMinTime: number;
+  readonly headMaxTime: number;
+  readonly blocks: number;
+  readonly blockSamples: number;
+  /** Bytes of all blocks on disk. */
+  readonly blockBytes: number;
+  /** Block bytes per block sample (chunks, index and all); NaN without blocks. */
+  readonly bytesPerSample: number;
+  /** Head series count per metric name, largest first (at most `limit`). */
+  readonly topMetrics: { name: string; series: number }[];
+  /** Head series count per label pair, largest first. */
+  readonly topLabelPairs: { name: string; value: string; series: number }[];
+  /** Distinct values per label name in the head, largest first. */
+  readonly topLabelNames: { name: string; values: number }[];
+}
+
+type ResolvedOptions = Required<Omit<TsdbOptions, 'wal' | 'maxBytes'>> & { maxBytes: number };
+
+/** The embedded TSDB. */
+export class TSDB implements Storage {
+  readonly dir: string;
+  readonly #head: Head;
+  #blocks: Block[];
+  readonly #opts: ResolvedOptions;
+  readonly #wal: WriteAheadLog | undefined;
+  readonly #log: Logger;
+  #compacting: Promise<void> | null = null;
+  #closed = false;
+
+  private constructor(
+    dir: string,
+    head: Head,
+    blocks: Block[],
+    opts: ResolvedOptions,
+    wal: WriteAheadLog | undefined,
+  ) {
+    this.dir = dir;
+    this.#head = head;
+    this.#blocks = blocks;
+    this.#opts = opts;
+    this.#wal = wal;
+    this.#log = opts.logger;
+  }
+
+  /**
+   * Opens (creating) the store in `dir`: removes leftovers of interrupted writes, opens the
+   * blocks (a corrupt one is moved to `corrupted/` and logged, never a refusal to start), then
+   * replays the write-ahead log into the head.
+   */
+  static async open(dir: string, options: TsdbOptions = {}): Promise<TSDB> {
+    const opts = {
+      retentionMs: options.retentionMs ?? 15 * 24 * HOUR,
+      maxBytes: options.maxBytes ?? 0,
+      oooWindowMs: options.oooWindowMs ?? HOUR,
+      blockRangeMs: options.blockRangeMs ?? 2 * HOUR,
+      logger: options.logger ?? nullLogger,
+      clock: options.clock ?? systemClock,
+    };
+    if (!(opts.blockRangeMs > 0))
+      throw new AppError('bad_input', `tsdb: block range must be > 0, got ${opts.blockRangeMs}`);
+    if (!(opts.oooWindowMs >= 0))
+      throw new AppError('bad_input', `tsdb: out-of-order window must be >= 0, got ${opts.oooWindowMs}`);
+    await mkdir(dir, { recursive: true });
+    const blocks: Block[] = [];
+    for (const name of (await readdir(dir)).sort()) {
+      const path = join(dir, name);
+      if (name.endsWith('.tmp') || name.endsWith('.deleted')) {
+        await rm(path, { recursive: true, force: true });
+        continue;
+      }
+      if (!isUlid(name)) continue;
+      try {
+        blocks.push(await Block.open(path));
+      } catch (err) {
+        await mkdir(join(dir, 'corrupted'), { recursive: true });
+        await rename(path, join(dir, 'corrupted', name));
+        opts.logger.error({ block: name, err: errorMessage(err) }, 'corrupt block moved to corrupted/');
+      }
+    }
+    blocks.sort((a, b) => a.meta.minTime - b.meta.minTime);
+    const wal = options.wal;
+    const head = new Head({
+      oooWindowMs: opts.oooWindowMs,
+      ...(wal ? { writeAhead: (b: HeadBatch) => wal.log(b) } : {}),
+    });
+    for (const b of blocks) head.setMinValidTime(b.meta.maxTime);
+    if (wal) await wal.replay(head);
+    return new TSDB(dir, head, blocks, opts, wal);
+  }
+
+  /** The head (for stats and the WAL composition). */
+  get head(): Head {
+    return this.#head;
+  }
+
+  /** Metas of the open blocks, oldest first. */
+  blocks(): BlockMeta[] {
+    return this.#blocks.map((b) => b.meta);
+  }
+
+  appender(): Appender {
+    const inner = this.#head.appender();
+    return {
+      append: (labels, t, v) => inner.append(labels, t, v),
+      commit: async () => {
+        if (this.#closed) throw new AppError('unavailable', `tsdb ${this.dir}: closed`);
+        await inner.commit();
+        this.#maybeCompact();
+      },
+      rollback: () => inner.rollback(),
+    };
+  }
+
+  #maybeCompact(): void {
+    if (this.#compacting !== null || this.#closed || !this.#headCompactable()) return;
+    this.#compacting = this.compact()
+      .catch((err: unknown) => this.#log.error({ err: errorMessage(err) }, 'tsdb compaction failed'))
+      .finally(() => {
+        this.#compacting = null;
+      });
+  }
+
+  /** The oldest head time not yet persisted (ms). */
+  #headStart(): number {
+    return Math.max(this.#head.minTime, this.#head.minValidTime);
+  }
+
+  #headCompactable(): boolean {
+    const h = this.#head;
+    return h.numSeries > 0 && h.maxTime - this.#headStart() > (this.#opts.blockRangeMs * 3) / 2;
+  }
+
+  querier(mintMs: number, maxtMs: number): Querier {
+    const blocks = this.#blocks.filter((b) => b.meta.maxTime > mintMs && b.meta.minTime <= maxtMs);
+    for (const b of blocks) b.acquire();
+    let closed = false;
+    const head = this.#head;
+    const range = (hints?: SelectHints): [number, number] => [
+      Math.max(mintMs, hints?.startMs ?? -Infinity),
+      Math.min(maxtMs, hints?.endMs ?? Infinity),
+    ];
+    return {
+      select: async (matchers, hints) => {
+        const [lo, hi] = range(hints);
+        const lists: Series[][] = [head.select(matchers, lo, hi)];
+        for (let i = blocks.length - 1; i >= 0; i--) lists.push(await blocks[i]!.select(matchers, lo, hi));
+        return mergeSeriesLists(lists);
+      },
+      labelNames: (matchers = []) => {
+        const names = new Set(head.labelNames(matchers));
+        for (const b of blocks) for (const n of b.labelNames(matchers)) names.add(n);
+        return Promise.resolve([...names].sort());
+      },
+      labelValues: (name, matchers = []) => {
+        const values = new Set(head.labelValues(name, matchers));
+        for (const b of blocks) for (const v of b.matchingLabelValues(name, matchers)) values.add(v);
+        return Promise.resolve([...values].sort());
+      },
+      close: () => {
+        if (closed) return;
+        closed = true;
+        for (const b of blocks) b.release();
+      },
+    };
+  }
+
+  /**
+   * Cuts blocks from the head while it spans more than 1.5 block ranges, compacts adjacent blocks
+   * and applies retention. Runs by itself after commits; callable directly (tests, admin).
+   */
+  async compact(): Promise<void> {
+    // One compaction at a time: later calls run after the current one.
+    const run = this.#compactLock.then(() => this.#compactNow());
+    this.#compactLock = run.catch(() => {});
+    return run;
+  }
+
+  #compactLock: Promise<void> = Promise.resolve();
+
+  async #compactNow(): Promise<void> {
+    const range = this.#opts.blockRangeMs;
+    while (this.#headCompactable()) {
+      const mint = Math.floor(this.#headStart() / range) * range;
+      await this.#persistHead(mint, mint + range);
+    }
+    await this.#compactBlocks();
+    await this.#applyRetention();
+  }
+
+  /** Writes head data in [mint, maxt) as a block and drops it from the head. */
+  async #persistHead(mint: number, maxt: number): Promise<void> {
+    // No new sample may enter the range from now on; wait for commits already applying.
+    this.#head.setMinValidTime(maxt);
+    await this.#head.settle();
+    const meta = await writeBlock(this.dir, this.#head.seriesInRange(mint, maxt - 1), {
+      minTime: mint,
+      maxTime: maxt,
+      level: 1,
+      nowMs: this.#opts.clock.now(),
+    });
+    if (meta !== null) {
+      this.#addBlock(await Block.open(join(this.dir, meta.ulid)));
+      this.#log.info(
+        { block: meta.ulid, minTime: mint, maxTime: maxt, series: meta.stats.numSeries },
+        'head block persisted',
+      );
+    }
+    this.#head.truncate(maxt);
+    if (this.#wal) await this.#wal.truncate(maxt);
+  }
+
+  #addBlock(b: Block): void {
+    this.#blocks.push(b);
+    this.#blocks.sort((x, y) => x.meta.minTime - y.meta.minTime);
+  }
+
+  /** Compaction ranges beyond the first: ×3 steps (6 h, 18 h, 54 h, …) up to 10% of retention or 31 d. */
+  #ranges(): number[] {
+    const out: number[] = [];
+    const max = Math.min(this.#opts.retentionMs / 10, 31 * 24 * HOUR);
+    for (let r = this.#opts.blockRangeMs * 3; r <= max; r *= 3) out.push(r);
+    return out;
+  }
+
+  async #compactBlocks(): Promise<void> {
+    for (let changed = true; changed;) {
+      changed = false;
+      // Blocks up to the head's minimum valid time will not get more data.
+      const settled = this.#head.minValidTime;
+      for (const r of this.#ranges()) {
+        const groups = new Map<number, Block[]>();
+        for (const b of this.#blocks) {
+          const start = Math.floor(b.meta.minTime / r) * r;
+          if (b.meta.maxTime > start + r) continue;
+          const g = groups.get(start) ?? [];
+          g.push(b);
+          groups.set(start, g);
+        }
+        for (const [start, g] of groups) {
+          if (g.length < 2 || start + r > settled) continue;
+          await this.#merge(
+            g,
+            Math.min(...g.map((b) => b.meta.minTime)),
+            Math.max(...g.map((b) => b.meta.maxTime)),
+          );
+          changed = true;
+        }
+        if (changed) break;
+      }
+    }
+  }
+
+  /** Writes one block from `sources` over [mint, maxt) (tombstones applied) and replaces them with it. */
+  async #merge(sources: Block[], mint: number, maxt: number): Promise<void> {
+    const level = Math.max(...sources.map((b) => b.meta.compaction.level)) + 1;
+    for (const b of sources) b.acquire();
+    let meta: BlockMeta | null;
+    try {
+      meta = await writeBlock(this.dir, mergedSeries(sources, mint, maxt - 1), {
+        minTime: mint,
+        maxTime: maxt,
+        level,
+        parents: sources.map((b) => b.meta),
+        nowMs: this.#opts.clock.now(),
+      });
+    } finally {
+      for (const b of sources) b.release();
+    }
+    if (meta !== null) this.#addBlock(await Block.open(join(this.dir, meta.ulid)));
+    this.#blocks = this.#blocks.filter((b) => !sources.includes(b));
+    for (const b of sources) await b.closeAndDelete();
+    this.#log.info(
+      { block: meta?.ulid, sources: sources.map((b) => b.meta.ulid), level },
+      'blocks compacted',
+    );
+  }
+
+  async #applyRetention(): Promise<void> {
+    const newest = Math.max(this.#head.maxTime, ...this.#blocks.map((b) => b.meta.maxTime));
+    const doomed = new Set<Block>();
+    for (const b of this.#blocks) if (b.meta.maxTime <= newest - this.#opts.retentionMs) doomed.add(b);
+    if (this.#opts.maxBytes > 0) {
+      let total = this.#blocks.reduce((n, b) => n + b.sizeBytes, 0);
+      if (this.#wal) total += await this.#wal.sizeBytes();
+      for (const b of this.#blocks) {
+        if (total <= this.#opts.maxBytes) break;
+        if (!doomed.has(b)) doomed.add(b);
+        total -= b.sizeBytes;
+      }
+    }
+    if (doomed.size === 0) return;
+    this.#blocks = this.#blocks.filter((b) => !doomed.has(b));
+    for (const b of doomed) {
+      await b.closeAndDelete();
+      this.#log.info({ block: b.meta.ulid, maxTime: b.meta.maxTime }, 'block deleted by retention');
+    }
+  }
+
+  /**
+   * Deletes the samples in [mintMs, maxtMs] of the series matching the matchers: tombstones in
+   * blocks (persisted) and in the head (applied when it is cut). Data is removed from disk by
+   * compaction or {@link cleanTombstones}.
+   */
+  async deleteSeries(matchers: readonly Matcher[], mintMs: number, maxtMs: number): Promise<void> {
+    for (const b of this.#blocks) {
+      if (b.meta.maxTime <= mintMs || b.meta.minTime > maxtMs) continue;
+      await b.delete(matchers, mintMs, maxtMs);
+    }
+    this.#head.delete(matchers, mintMs, maxtMs);
+  }
+
+  /** Rewrites every block that has tombstones without the deleted data. */
+  async cleanTombstones(): Promise<void> {
+    const run = this.#compactLock.then(async () => {
+      for (const b of [...this.#blocks]) {
+        if (b.numTombstones === 0) continue;
+        await this.#merge([b], b.meta.minTime, b.meta.maxTime);
+      }
+    });
+    this.#compactLock = run.catch(() => {});
+    return run;
+  }
+
+  /**
+   * Writes a consistent copy of all data into `dir` (created): the blocks as hard links (they are
+   * immutable; tombstones are copied by rewriting) and the head as one more block.
+   */
+  async snapshot(dir: string, options: { withHead?: boolean } = {}): Promise<void> {
+    await mkdir(dir, { recursive: true });
+    for (const b of this.#blocks) {
+      const to = join(dir, b.meta.ulid);
+      await mkdir(join(to, 'chunks'), { recursive: true });
+      for (const name of await readdir(join(b.dir, 'chunks')))
+        await link(join(b.dir, 'chunks', name), join(to, 'chunks', name));
+      for (const name of ['index', 'meta.json', 'tombstones']) {
+        try {
+          await link(join(b.dir, name), join(to, name));
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+        }
+      }
+    }
+    if (options.withHead !== false && this.#head.numSeries > 0) {
+      const h = this.#head;
+      await writeBlock(dir, h.seriesInRange(h.minTime, h.maxTime), {
+        minTime: h.minTime,
+        maxTime: h.maxTime + 1,
+        level: 1,
+        nowMs: this.#opts.clock.now(),
+      });
+    }
+    await syncDir(dir);
+  }
+
+  /** Series, samples, bytes per sample and top cardinalities (`limit` entries each, default 10). */
+  stats(limit = 10): TsdbStats {
+    const h = this.#head;
+    const byMetric: { name: string; series: number }[] = [];
+    const pairs: { name: string; value: string; series: number }[] = [];
+    const valuesPerName = new Map<string, number>();
+    for (const p of h.labelPairCounts()) {
+      if (p.name === '__name__') byMetric.push({ name: p.value, series: p.count });
+      pairs.push({ name: p.name, value: p.value, series: p.count });
+      valuesPerName.set(p.name, (valuesPerName.get(p.name) ?? 0) + 1);
+    }
+    const top = <T>(xs: T[], key: (x: T) => number): T[] =>
+      xs.sort((a, b) => key(b) - key(a)).slice(0, limit);
+    const blockSamples = this.#blocks.reduce((n, b) => n + b.meta.stats.numSamples, 0);
+    const blockBytes = this.#blocks.reduce((n, b) => n + b.sizeBytes, 0);
+    return {
+      headSeries: h.numSeries,
+      headSamples: h.numSamples,
+      headMinTime: h.minTime,
+      headMaxTime: h.maxTime,
+      blocks: this.#blocks.length,
+      blockSamples,
+      blockBytes,
+      bytesPerSample: blockSamples > 0 ? blockBytes / blockSamples : NaN,
+      topMetrics: top(byMetric, (x) => x.series),
+      topLabelPairs: top(pairs, (x) => x.series),
+      topLabelNames: top(
+        [...valuesPerName].map(([name, values]) => ({ name, values })),
+        (x) => x.values,
+      ),
+    };
+  }
+
+  /**
+   * Stops: waits for a running compaction, persists the head as a block when there is no WAL,
+   * closes blocks and the WAL. Appends after close are rejected at commit.
+   */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#compactLock;
+    await this.#head.settle();
+    if (this.#wal === undefined && this.#head.numSeries > 0 && this.#head.numSamples > 0) {
+      const h = this.#head;
+      const mint = h.minTime;
+      const maxt = h.maxTime + 1;
+      h.setMinValidTime(maxt);
+      await writeBlock(this.dir, h.seriesInRange(mint, maxt - 1), {
+        minTime: mint,
+        maxTime: maxt,
+        level: 1,
+        nowMs: this.#opts.clock.now(),
+      });
+    }
+    for (const b of this.#blocks) await b.close();
+    this.#blocks = [];
+    if (this.#wal) await this.#wal.close();
+  }
+
+  /** Bytes the store takes on disk (blocks and WAL). */
+  async sizeBytes(): Promise<number> {
+    let n = this.#blocks.reduce((s, b) => s + b.sizeBytes, 0);
+    if (this.#wal) n += await this.#wal.sizeBytes();
+    return n;
+  }
+}
+
+/** Series of several blocks merged by labels, chunks read as each series is reached. */
+async function* mergedSeries(blocks: readonly Block[], mint: number, maxt: number): AsyncGenerator<Series> {
+  const cursors = blocks.map((b) => ({ b, ids: b.allPostings(), i: 0 }));
+  for (;;) {
+    let min: Labels | null = null;
+    for (const c of cursors) {
+      if (c.i >= c.ids.length) continue;
+      const l = c.b.labelsOf(c.ids[c.i]!);
+      if (min === null || compareLabels(l, min) < 0) min = l;
+    }
+    if (min === null) return;
+    const parts: (() => SampleIterator)[] = [];
+    // Newest block first, so its copy of a sample wins.
+    for (let k = cursors.length - 1; k >= 0; k--) {
+      const c = cursors[k]!;
+      if (c.i >= c.ids.length) continue;
+      const id = c.ids[c.i]!;
+      if (compareLabels(c.b.labelsOf(id), min) !== 0) continue;
+      c.i++;
+      const chunks = await c.b.readChunks(id, mint, maxt);
+      const deleted = c.b.tombstonesOf(id);
+      parts.push(() => {
+        const it = new ChunksIterator(chunks, mint, maxt);
+        return deleted === undefined ? it : new DeletedIterator(it, deleted);
+      });
+    }
+    const labels = min;
+    yield {
+      labels,
+      iterator: () => (parts.length === 1 ? parts[0]!() : new MergeIterator(parts.map((p) => p()))),
+    };
+  }
+}
+
+/** Bytes of the files under `dir`, recursively. */
+export async function dirSize(dir: string): Promise<number> {
+  let n = 0;
+  for (const e of await readdir(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    n += e.isDirectory() ? await dirSize(p) : (await stat(p)).size;
+  }
+  return n;
+}
