@@ -1,5 +1,10 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parsePluginOutput } from './plugin-output.js';
+
+const testdata = path.join(path.dirname(fileURLToPath(import.meta.url)), 'testdata');
 
 describe('parsePluginOutput', () => {
   const rows: { name: string; stdout: string; message: string; longOutput: string; labels: string[] }[] = [
@@ -85,5 +90,50 @@ describe('parsePluginOutput', () => {
       baseValue: 2643 * 1024 * 1024,
       baseUnit: 'bytes',
     });
+  });
+});
+
+/** The cases of testdata/plugin-outputs.txt: `=== name` headers, each followed by its stdout. */
+function readCases(text: string): { name: string; stdout: string }[] {
+  const cases: { name: string; stdout: string }[] = [];
+  for (const line of text.split('\n')) {
+    if (line.startsWith('#') && cases.length === 0) continue;
+    if (line.startsWith('=== ')) cases.push({ name: line.slice(4), stdout: '' });
+    else if (cases.length > 0) cases[cases.length - 1]!.stdout += `${line}\n`;
+  }
+  return cases;
+}
+
+describe('parsePluginOutput on real plugin outputs', () => {
+  it('matches testdata/plugin-outputs.golden.json', async () => {
+    const text = await readFile(path.join(testdata, 'plugin-outputs.txt'), 'utf8');
+    const got = readCases(text).map(({ name, stdout }) => {
+      const out = parsePluginOutput(stdout);
+      return {
+        name,
+        message: out.message,
+        longOutput: out.longOutput,
+        perfdata: out.perfdata.map((p) => ({
+          label: p.label,
+          value: p.value,
+          unit: p.unit,
+          baseValue: p.baseValue,
+          baseUnit: p.baseUnit,
+          warn: p.warn?.text ?? null,
+          crit: p.crit?.text ?? null,
+          min: p.min ?? null,
+          max: p.max ?? null,
+        })),
+        problems: out.problems,
+      };
+    });
+    expect(got.length).toBeGreaterThan(10);
+    if (process.env.KANSHI_UPDATE_GOLDEN === '1') {
+      await writeFile(path.join(testdata, 'plugin-outputs.golden.json'), `${JSON.stringify(got, null, 2)}\n`);
+    }
+    const golden: unknown = JSON.parse(
+      await readFile(path.join(testdata, 'plugin-outputs.golden.json'), 'utf8'),
+    );
+    expect(got).toEqual(golden);
   });
 });
