@@ -223,6 +223,9 @@ export interface PluginRun {
   readonly stderr: string;
 }
 
+/** Names whose mapping a plugin keeps; past this the cache starts over. */
+const MAX_CACHED_NAMES = 100_000;
+
 /** At most this many malformed lines are logged per run; the counter still counts all. */
 const MAX_LOGGED_INVALID_LINES = 5;
 
@@ -238,6 +241,8 @@ export class MetricPlugin {
   readonly #include: RegExp | undefined;
   readonly #exclude: RegExp | undefined;
   #meta: PluginMeta | undefined;
+  /** Printed name → series, for the graphs in #meta; cleared when the meta changes. */
+  readonly #names = new Map<string, MappedSeries>();
   #metaLoad: Promise<PluginMetaParse> | undefined;
 
   /** Throws a `bad_input` AppError when includePattern or excludePattern does not compile. */
@@ -270,7 +275,10 @@ export class MetricPlugin {
     }).then((parsed) => {
       // A meta run cut short by the caller says nothing about the plugin: try again next time.
       if (signal?.aborted && !parsed.meta) this.#metaLoad = undefined;
-      if (parsed.meta) this.#meta = parsed.meta;
+      if (parsed.meta) {
+        this.#meta = parsed.meta;
+        this.#names.clear();
+      }
       // A plugin without meta support is normal; a broken meta is worth a warning.
       const level = parsed.hasHeader ? 'warn' : 'debug';
       for (const d of parsed.diagnostics) this.#logger[level]({ diagnostic: d }, 'plugin meta problem');
@@ -356,10 +364,16 @@ export class MetricPlugin {
         filteredLineCount++;
         continue;
       }
-      const mapped = mapMackerelName(MACKEREL_CUSTOM_PREFIX + parsed.name, {
-        plugin: this.name,
-        ...(graphs !== undefined && { graphs }),
-      });
+      let mapped = this.#names.get(parsed.name);
+      if (mapped === undefined) {
+        mapped = mapMackerelName(MACKEREL_CUSTOM_PREFIX + parsed.name, {
+          plugin: this.name,
+          ...(graphs !== undefined && { graphs }),
+        });
+        // Plugins print the same names run after run; a bounded cache spares re-mapping them.
+        if (this.#names.size >= MAX_CACHED_NAMES) this.#names.clear();
+        this.#names.set(parsed.name, mapped);
+      }
       let family = families.get(mapped.name);
       if (!family) {
         const help = mapped.match

@@ -320,10 +320,11 @@ export class TcpProbe implements Check {
     }
     this.name = options.name;
     this.#o = options;
-    this.#expects = (options.queryResponse ?? []).map((s) => {
-      if (s.expect === undefined || typeof s.expect !== 'string') return s.expect;
+    this.#expects = (options.queryResponse ?? []).map((s): RegExp | undefined => {
+      const expect = s.expect;
+      if (expect === undefined || expect instanceof RegExp) return expect;
       try {
-        return new RegExp(s.expect);
+        return new RegExp(expect);
       } catch (e) {
         throw new AppError(
           'bad_input',
