@@ -143,6 +143,12 @@ describe('CommandCheck', () => {
     expect(r.message).toBe('OK - greeting=hello home=unset cwd=/tmp');
   });
 
+  it('sets LC_NUMERIC=C unless env overrides it', async () => {
+    expect((await check('echo "OK - $LC_NUMERIC"').run(never)).message).toBe('OK - C');
+    const r = await check('echo "OK - $LC_NUMERIC"', { env: { LC_NUMERIC: 'POSIX' } }).run(never);
+    expect(r.message).toBe('OK - POSIX');
+  });
+
   it('uses the injected clock for startedAtMs', async () => {
     const r = await check([script('nagios-plugin.sh'), '0', 'OK'], { now: () => 1_700_000_000_000 }).run(
       never,

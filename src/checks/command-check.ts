@@ -22,7 +22,10 @@ export interface CommandCheckOptions {
   timeoutMs: number;
   /** The status of a run that timed out. Default CRITICAL (Nagios 4's service_check_timeout_state). */
   timeoutStatus?: CheckStatus;
-  /** Extra environment variables, over `baseEnv`. */
+  /**
+   * Extra environment variables, over `baseEnv`. `LC_NUMERIC=C` is set under them (as Icinga does)
+   * so plugins print decimal points, not a locale's commas; `env` may override it.
+   */
   env?: Readonly<Record<string, string>>;
   /** The environment to inherit (the composition root passes process.env). Default: empty. */
   baseEnv?: Readonly<Record<string, string | undefined>>;
@@ -68,7 +71,7 @@ export class CommandCheck implements Check {
     const o = this.#options;
     const outcome = await runCommand(o.command, {
       timeoutMs: o.timeoutMs,
-      ...(o.env && { env: o.env }),
+      env: { LC_NUMERIC: 'C', ...o.env },
       ...(o.baseEnv && { baseEnv: o.baseEnv }),
       ...(o.cwd !== undefined && { cwd: o.cwd }),
       ...(o.maxOutputBytes !== undefined && { maxOutputBytes: o.maxOutputBytes }),

@@ -197,7 +197,7 @@ describe('parsePerfdata', () => {
       problems: [
         'missing "=" in "garbage"',
         'bad value "x" in "b=x"',
-        'bad value "1,5" in "c=1,5"',
+        'bad value "1,5" in "c=1,5" (a decimal comma: print numbers in the C locale)',
         'empty label in "=4"',
       ],
     },

@@ -164,7 +164,10 @@ function parseItem(label: string, rest: string, item: string, problems: string[]
   const fields = rest.split(';');
   const m = valueRe.exec(fields[0] ?? '');
   if (!m) {
-    problems.push(`bad value ${quote(fields[0] ?? '')} in ${quote(item)}`);
+    const hint = /^[+-]?\d+,\d/.test(fields[0] ?? '')
+      ? ' (a decimal comma: print numbers in the C locale)'
+      : '';
+    problems.push(`bad value ${quote(fields[0] ?? '')} in ${quote(item)}${hint}`);
     return undefined;
   }
   const unit = m[2] ?? '';
