@@ -98,6 +98,15 @@ function shape(samples: TextSample[]): Map<string, string[]> {
   return new Map([...out].map(([k, v]) => [k, [...v].sort()]));
 }
 
+/** The certificate and TLS version labels must be the same values, not just the same names. */
+function expectSameTlsInfo(ours: TextSample[], theirs: TextSample[]): void {
+  for (const name of ['probe_ssl_last_chain_info', 'probe_tls_version_info']) {
+    const labels = (samples: TextSample[]): Record<string, string>[] =>
+      samples.filter((s) => s.name === name).map((s) => s.labels);
+    expect({ name, labels: labels(ours) }).toEqual({ name, labels: labels(theirs) });
+  }
+}
+
 function valueOf(samples: TextSample[], name: string): number | undefined {
   return samples.find((s) => s.name === name)?.value;
 }
@@ -165,6 +174,12 @@ describe.skipIf(!existsSync(BIN))('HttpProbe and TcpProbe against blackbox_expor
         `        ca_file: ${join(tmp, 'cert.pem')}`,
         '  tcp_connect:',
         '    prober: tcp',
+        '  tcp_tls_ca:',
+        '    prober: tcp',
+        '    tcp:',
+        '      tls: true',
+        '      tls_config:',
+        `        ca_file: ${join(tmp, 'cert.pem')}`,
         '',
       ].join('\n'),
     );
@@ -260,18 +275,30 @@ describe.skipIf(!existsSync(BIN))('HttpProbe and TcpProbe against blackbox_expor
     ]) {
       expect({ name, value: valueOf(ours, name) }).toEqual({ name, value: valueOf(theirs, name) });
     }
+    expectSameTlsInfo(ours, theirs);
   });
 
-  it('agrees on a TCP connect', async () => {
-    const port = Number(new URL(base).port);
-    const theirs = await blackbox('tcp_connect', `127.0.0.1:${port}`);
+  it.each([
+    ['a TCP connect', 'tcp_connect', () => Number(new URL(base).port), false],
+    ['a verified TLS connect', 'tcp_tls_ca', () => Number(new URL(tlsBase).port), true],
+  ] as const)('agrees on %s', async (_, module, portOf, isTls) => {
+    const port = portOf();
+    const theirs = await blackbox(module, `127.0.0.1:${port}`);
     const ours = fromFamilies(
       (
-        await new TcpProbe({ name: 'interop', host: '127.0.0.1', port, timeoutMs: 5000 }).probe(
-          new AbortController().signal,
-        )
+        await new TcpProbe({
+          name: 'interop',
+          host: '127.0.0.1',
+          port,
+          timeoutMs: 5000,
+          ...(isTls && { isTls, caPem: certPem }),
+        }).probe(new AbortController().signal)
       ).families,
     );
+    expectSameTlsInfo(ours, theirs);
+    for (const name of ['probe_ssl_earliest_cert_expiry', 'probe_ssl_last_chain_expiry_timestamp_seconds']) {
+      expect({ name, value: valueOf(ours, name) }).toEqual({ name, value: valueOf(theirs, name) });
+    }
     const ourShape = shape(ours);
     for (const [name, labelSets] of shape(theirs)) {
       expect({ name, labelSets: ourShape.get(name) }).toEqual({ name, labelSets });
