@@ -51,7 +51,7 @@ describe('PromQL conformance', () => {
       }
       let results: CaseResult[];
       try {
-        results = await runScript(text);
+        results = await runScript(text, undefined, process.env['KANSHI_PROMQL_STRICT'] === '1');
       } catch (err) {
         failures.push(`${name}: script error: ${String(err)}`);
         continue;

@@ -1,6 +1,6 @@
 import { errorMessage } from '../../base/errors.js';
 import { formatSeries, type Labels } from '../../model/labels.js';
-import { isStaleNaN } from '../../model/sample.js';
+import { isStaleNaN, STALE_NAN } from '../../model/sample.js';
 import { MemoryStorage } from '../../storage/memory-storage.js';
 import { Engine, type EngineOptions } from '../engine/engine.js';
 import type { QueryResult, Series } from '../engine/values.js';
@@ -32,6 +32,7 @@ export const conformanceEngineOptions: EngineOptions = {
 export async function runScript(
   text: string,
   options: EngineOptions = conformanceEngineOptions,
+  strict = false,
 ): Promise<CaseResult[]> {
   const commands = parseScript(text);
   let storage = new MemoryStorage();
@@ -50,19 +51,60 @@ export async function runScript(
         for (const s of bySeries.values())
           s.slots.forEach((v, i) => {
             if (typeof v === 'number') app.append(s.labels, i * cmd.intervalMs, v);
+            else if (v === 'stale') app.append(s.labels, i * cmd.intervalMs, STALE_NAN);
           });
         await app.commit();
         break;
       }
       case 'eval':
-        results.push(await runEval(engine, cmd));
+        results.push(await runEval(engine, cmd, strict));
         break;
     }
   }
   return results;
 }
 
-async function runEval(engine: Engine, cmd: EvalCommand): Promise<CaseResult> {
+async function runEval(engine: Engine, cmd: EvalCommand, strict: boolean): Promise<CaseResult> {
+  const first = await runEvalOnce(engine, cmd);
+  if (!strict || first.status !== 'pass' || !cmd.instant || cmd.fail) return first;
+  if (cmd.ordered || cmd.rangeVector !== undefined || cmd.expectString !== undefined) return first;
+  if (/\b(start|end|range|step)\(\)/.test(cmd.expr)) return first;
+  // FORMAT.md §8.1: the same expression as a range query around t must agree at t.
+  const base = { line: cmd.line, expr: cmd.expr };
+  let r: QueryResult;
+  try {
+    r = await engine.rangeQuery(cmd.expr, {
+      startMs: cmd.atMs - 60_000,
+      endMs: cmd.atMs + 60_000,
+      stepMs: 60_000,
+    });
+  } catch (err) {
+    return { ...base, status: 'fail', message: `range-mode cross-check failed: ${errorMessage(err)}` };
+  }
+  if (r.value.type !== 'matrix')
+    return { ...base, status: 'fail', message: 'range-mode cross-check: not a matrix' };
+  const atT = new Map<string, number>();
+  for (const s of r.value.matrix)
+    for (let i = 0; i < s.ts.length; i++) if (s.ts[i] === cmd.atMs) atT.set(labelsKey(s.labels), s.vs[i]!);
+  const expected: [string, number][] =
+    cmd.expectScalar !== undefined
+      ? [[labelsKey([]), cmd.expectScalar]]
+      : cmd.series.map((e) => [labelsKey(e.labels), typeof e.slots[0] === 'number' ? e.slots[0] : NaN]);
+  if (atT.size !== expected.length)
+    return {
+      ...base,
+      status: 'fail',
+      message: `range-mode cross-check: ${atT.size} series at t, want ${expected.length}`,
+    };
+  for (const [key, want] of expected) {
+    const got = atT.get(key);
+    if (got === undefined || !almostEqual(got, want))
+      return { ...base, status: 'fail', message: `range-mode cross-check: ${key} got ${got}, want ${want}` };
+  }
+  return first;
+}
+
+async function runEvalOnce(engine: Engine, cmd: EvalCommand): Promise<CaseResult> {
   const base = { line: cmd.line, expr: cmd.expr };
   if (cmd.series.some((s) => s.histogram))
     return { ...base, status: 'skip', message: 'expects native histogram samples' };

@@ -1,5 +1,4 @@
 import { labelsFromRecord, type Labels } from '../../model/labels.js';
-import { STALE_NAN } from '../../model/sample.js';
 import { lex, parsePromDuration } from '../parser/lexer.js';
 
 /**
@@ -8,8 +7,11 @@ import { lex, parsePromDuration } from '../parser/lexer.js';
  * returns commands; running them is {@link ./runner.ts}'s job.
  */
 
-/** A value slot of a series line: a float (possibly the stale marker), nothing, or a native histogram. */
-export type Slot = number | null | 'histogram';
+/**
+ * A value slot of a series line: a float, the stale marker, nothing, or a native histogram. The
+ * marker is kept symbolic: V8 may canonicalize NaN payloads held in plain arrays.
+ */
+export type Slot = number | null | 'stale' | 'histogram';
 
 /** `<series> <values>` from a load block or an expected result. */
 export interface SeriesLine {
@@ -100,7 +102,7 @@ export function parseValues(text: string, line: number): { slots: Slot[]; histog
       continue;
     }
     if (item === 'stale') {
-      slots.push(STALE_NAN);
+      slots.push('stale');
       continue;
     }
     const single = singleRe.exec(item);
