@@ -1,5 +1,13 @@
 import { close, open, read } from 'node:fs';
 
+const BUFFER_BYTES = 16 * 1024;
+const MAX_POOLED = 32;
+/**
+ * Buffers of BUFFER_BYTES between reads: a collection reads ~23 files at once, and allocating
+ * 16 KiB for each made the garbage collector a tenth of a collection's CPU time.
+ */
+const pool: Buffer[] = [];
+
 /**
  * Reads a small pseudo-file (/proc, /sys) as UTF-8 text, asynchronously on libuv's pool.
  *
@@ -23,7 +31,7 @@ export function readText(path: string, signal?: AbortSignal): Promise<string> {
         reject(openErr);
         return;
       }
-      let buf = Buffer.allocUnsafe(16 * 1024);
+      let buf = pool.pop() ?? Buffer.allocUnsafe(BUFFER_BYTES);
       let len = 0;
       const fail = (err: Error): void => close(fd, () => reject(err));
       const step = (): void => {
@@ -43,6 +51,7 @@ export function readText(path: string, signal?: AbortSignal): Promise<string> {
           }
           if (n === 0) {
             const text = buf.toString('utf8', 0, len);
+            if (buf.length === BUFFER_BYTES && pool.length < MAX_POOLED) pool.push(buf);
             close(fd, () => resolve(text));
             return;
           }

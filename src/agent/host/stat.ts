@@ -61,33 +61,39 @@ export function parseStat(text: string, userHz: number = USER_HZ): ProcStat {
   let procsRunning: number | undefined;
   let procsBlocked: number | undefined;
   for (const line of splitLines(text)) {
-    const f = splitFields(line);
-    const key = f[0];
-    if (key === undefined) continue;
-    if (key.startsWith('cpu')) {
-      const times = parseCpuLine(key, f, userHz);
+    if (line.startsWith('cpu')) {
+      const f = splitFields(line);
+      const times = parseCpuLine(f[0]!, f, userHz);
       if (times.cpu === '') total = times;
       else cpus.push(times);
       continue;
     }
+    // Other lines need only their second field; `intr` and `softirq` carry hundreds more,
+    // which are not split.
+    const sp = line.indexOf(' ');
+    if (sp <= 0) continue;
+    const key = line.slice(0, sp);
+    let end = line.indexOf(' ', sp + 1);
+    if (end === -1) end = line.length;
+    const first = line.slice(sp + 1, end);
     switch (key) {
       case 'intr':
-        intr = parseNumber(f[1], 'proc stat intr');
+        intr = parseNumber(first, 'proc stat intr');
         break;
       case 'ctxt':
-        ctxt = parseNumber(f[1], 'proc stat ctxt');
+        ctxt = parseNumber(first, 'proc stat ctxt');
         break;
       case 'btime':
-        btime = parseNumber(f[1], 'proc stat btime');
+        btime = parseNumber(first, 'proc stat btime');
         break;
       case 'processes':
-        processes = parseNumber(f[1], 'proc stat processes');
+        processes = parseNumber(first, 'proc stat processes');
         break;
       case 'procs_running':
-        procsRunning = parseNumber(f[1], 'proc stat procs_running');
+        procsRunning = parseNumber(first, 'proc stat procs_running');
         break;
       case 'procs_blocked':
-        procsBlocked = parseNumber(f[1], 'proc stat procs_blocked');
+        procsBlocked = parseNumber(first, 'proc stat procs_blocked');
         break;
     }
   }
