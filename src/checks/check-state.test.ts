@@ -179,6 +179,20 @@ describe('CheckState action', () => {
     });
   });
 
+  it('passes the message and long output as the check message', async () => {
+    await withTmp(async (dir) => {
+      const file = path.join(dir, 'log');
+      const state = new CheckState({
+        name: 'web',
+        intervalMs: 1000,
+        action: { command: `printf '%s' "$MACKEREL_CHECK_MESSAGE" > '${file}'`, baseEnv },
+      });
+      state.record({ ...result('CRITICAL', 'CRITICAL - 2 of 3 down'), longOutput: 'a: down\nb: down' });
+      await state.close();
+      expect(await readFile(file, 'utf8')).toBe('CRITICAL - 2 of 3 down\na: down\nb: down');
+    });
+  });
+
   it("runs after every result with runOn 'every', as mackerel-agent does", async () => {
     await withTmp(async (dir) => {
       const file = path.join(dir, 'log');

@@ -198,18 +198,21 @@ export class CheckState {
   }
 
   #startAction(action: CheckActionOptions, report: CheckReport): void {
+    // mackerel-agent passes the whole stdout; ours without perfdata: message, then long output.
+    const { message, longOutput } = report.result;
+    const text = longOutput === '' ? message : `${message}\n${longOutput}`;
     const env = {
       ...action.env,
       KANSHI_CHECK_NAME: this.name,
       KANSHI_STATUS: report.status,
       KANSHI_PREVIOUS_STATUS: report.previousStatus ?? '',
-      KANSHI_CHECK_MESSAGE: report.result.message,
+      KANSHI_CHECK_MESSAGE: text,
       KANSHI_HARD_STATUS: report.hardStatus,
       KANSHI_STATE_TYPE: report.stateType,
       KANSHI_ATTEMPT: String(report.attempt),
       MACKEREL_STATUS: report.status,
       MACKEREL_PREVIOUS_STATUS: report.previousStatus ?? '',
-      MACKEREL_CHECK_MESSAGE: report.result.message,
+      MACKEREL_CHECK_MESSAGE: text,
     };
     const timeoutMs = action.timeoutMs ?? DEFAULT_ACTION_TIMEOUT_MS;
     const run = runCommand(action.command, {
