@@ -87,6 +87,52 @@ describe('TSDB', () => {
       ...expected(3, 0, 25_000, 1000).entries(),
     ]);
     const app = db2.appender();
+    expect(app.append(series(0), 24_000, 1)).toBe('duplicate');
+    app.rollback();
+    await db2.close();
+  });
+
+  it('replays the WAL after a crash (no close), deletions included', async () => {
+    const db = await TSDB.open(dir, opts);
+    await fill(db, 3, 0, 8_000, 1000);
+    await db.deleteSeries([{ type: '=', name: 'instance', value: 'host-1' }], 2_000, 3_000);
+    // The first store is abandoned, as after kill -9: nothing flushed at close.
+    const db2 = await TSDB.open(dir, opts);
+    const got = await dump(db2.querier(0, 1e9));
+    const want = expected(3, 0, 8_000, 1000);
+    const key = JSON.stringify(series(1));
+    want.set(
+      key,
+      want.get(key)!.filter(([t]) => t < 2_000 || t > 3_000),
+    );
+    expect([...got.entries()]).toEqual([...want.entries()]);
+    await db2.close();
+    await db.close();
+  });
+
+  it('drops WAL segments once their samples are in blocks, and still replays the rest', async () => {
+    const db = await TSDB.open(dir, { ...opts, walSegmentBytes: 2048 });
+    await fill(db, 3, 0, 60_000, 1000);
+    await db.compact();
+    const segs = db.walSegments();
+    expect(segs[0]).toBeGreaterThan(1);
+    const db2 = await TSDB.open(dir, { ...opts, walSegmentBytes: 2048 });
+    expect([...(await dump(db2.querier(0, 1e9))).entries()]).toEqual([
+      ...expected(3, 0, 60_000, 1000).entries(),
+    ]);
+    await db2.close();
+    await db.close();
+  });
+
+  it('without a WAL persists the head as a block at close', async () => {
+    const db = await TSDB.open(dir, { ...opts, wal: false });
+    await fill(db, 3, 0, 25_000, 1000);
+    await db.close();
+    const db2 = await TSDB.open(dir, { ...opts, wal: false });
+    expect([...(await dump(db2.querier(0, 1e9))).entries()]).toEqual([
+      ...expected(3, 0, 25_000, 1000).entries(),
+    ]);
+    const app = db2.appender();
     expect(app.append(series(0), 24_000, 1)).toBe('too_old');
     app.rollback();
     await db2.close();

@@ -18,6 +18,7 @@ import type { BlockMeta } from './block/format.js';
 import { isUlid } from './block/ulid.js';
 import { syncDir, writeBlock } from './block/writer.js';
 import { Head, type HeadBatch } from './head/head.js';
+import { HeadWal } from './head-wal.js';
 import { ChunksIterator, DeletedIterator, MergeIterator, mergeSeriesLists } from './iterators.js';
 
 /**
@@ -42,25 +43,12 @@ export interface TsdbOptions {
   readonly logger?: Logger;
   readonly clock?: Clock;
   /**
-   * The write-ahead log hook; when absent the head is persisted as a block at {@link TSDB.close}
-   * (no durability across a crash).
+   * Whether to keep a write-ahead log in `<dir>/wal` (default true). Without it the head is
+   * persisted as a block at {@link TSDB.close} and lost on a crash (tests, benchmarks, imports).
    */
-  readonly wal?: WriteAheadLog;
-}
-
-/**
- * What the TSDB needs of a write-ahead log (implemented over src/wal by the composition).
- * `log` makes a committed batch durable before it becomes visible; `replay` feeds the batches of
- * a previous run back in order.
- */
-export interface WriteAheadLog {
-  log(batch: HeadBatch): Promise<void>;
-  replay(head: Head): Promise<void>;
-  /** Drops log data older than `mint` (ms) once it is in blocks. */
-  truncate(mint: number): Promise<void>;
-  /** Bytes the log takes on disk. */
-  sizeBytes(): Promise<number>;
-  close(): Promise<void>;
+  readonly wal?: boolean;
+  /** Size at which a WAL segment is closed (default 32 MiB; small in tests). */
+  readonly walSegmentBytes?: number;
 }
 
 /** What {@link TSDB.stats} reports. */
@@ -83,7 +71,9 @@ export interface TsdbStats {
   readonly topLabelNames: { name: string; values: number }[];
 }
 
-type ResolvedOptions = Required<Omit<TsdbOptions, 'wal' | 'maxBytes'>> & { maxBytes: number };
+type ResolvedOptions = Required<Omit<TsdbOptions, 'wal' | 'maxBytes' | 'walSegmentBytes'>> & {
+  maxBytes: number;
+};
 
 /** The embedded TSDB. */
 export class TSDB implements Storage {
@@ -91,7 +81,7 @@ export class TSDB implements Storage {
   readonly #head: Head;
   #blocks: Block[];
   readonly #opts: ResolvedOptions;
-  readonly #wal: WriteAheadLog | undefined;
+  readonly #wal: HeadWal | undefined;
   readonly #log: Logger;
   #compacting: Promise<void> | null = null;
   #closed = false;
@@ -101,7 +91,7 @@ export class TSDB implements Storage {
     head: Head,
     blocks: Block[],
     opts: ResolvedOptions,
-    wal: WriteAheadLog | undefined,
+    wal: HeadWal | undefined,
   ) {
     this.dir = dir;
     this.#head = head;
@@ -147,7 +137,10 @@ export class TSDB implements Storage {
       }
     }
     blocks.sort((a, b) => a.meta.minTime - b.meta.minTime);
-    const wal = options.wal;
+    const wal =
+      options.wal === false
+        ? undefined
+        : await HeadWal.open(join(dir, 'wal'), opts.logger, options.walSegmentBytes);
     const head = new Head({
       oooWindowMs: opts.oooWindowMs,
       ...(wal ? { writeAhead: (b: HeadBatch) => wal.log(b) } : {}),
@@ -155,6 +148,11 @@ export class TSDB implements Storage {
     for (const b of blocks) head.setMinValidTime(b.meta.maxTime);
     if (wal) await wal.replay(head);
     return new TSDB(dir, head, blocks, opts, wal);
+  }
+
+  /** Segment numbers of the write-ahead log, oldest first (empty without one). */
+  walSegments(): number[] {
+    return this.#wal?.segments() ?? [];
   }
 
   /** The head (for stats and the WAL composition). */
@@ -275,7 +273,7 @@ export class TSDB implements Storage {
       );
     }
     this.#head.truncate(maxt);
-    if (this.#wal) await this.#wal.truncate(maxt);
+    if (this.#wal) await this.#wal.truncate(maxt, this.#head);
   }
 
   #addBlock(b: Block): void {
@@ -350,7 +348,7 @@ export class TSDB implements Storage {
     for (const b of this.#blocks) if (b.meta.maxTime <= newest - this.#opts.retentionMs) doomed.add(b);
     if (this.#opts.maxBytes > 0) {
       let total = this.#blocks.reduce((n, b) => n + b.sizeBytes, 0);
-      if (this.#wal) total += await this.#wal.sizeBytes();
+      if (this.#wal) total += this.#wal.sizeBytes();
       for (const b of this.#blocks) {
         if (total <= this.#opts.maxBytes) break;
         if (!doomed.has(b)) doomed.add(b);
@@ -375,7 +373,8 @@ export class TSDB implements Storage {
       if (b.meta.maxTime <= mintMs || b.meta.minTime > maxtMs) continue;
       await b.delete(matchers, mintMs, maxtMs);
     }
-    this.#head.delete(matchers, mintMs, maxtMs);
+    const refs = this.#head.delete(matchers, mintMs, maxtMs);
+    if (this.#wal) await this.#wal.logDeletion(refs, mintMs, maxtMs);
   }
 
   /** Rewrites every block that has tombstones without the deleted data. */
@@ -481,9 +480,9 @@ export class TSDB implements Storage {
   }
 
   /** Bytes the store takes on disk (blocks and WAL). */
-  async sizeBytes(): Promise<number> {
+  sizeBytes(): number {
     let n = this.#blocks.reduce((s, b) => s + b.sizeBytes, 0);
-    if (this.#wal) n += await this.#wal.sizeBytes();
+    if (this.#wal) n += this.#wal.sizeBytes();
     return n;
   }
 }

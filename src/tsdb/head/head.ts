@@ -406,16 +406,21 @@ export class Head {
     return this.#byRef.values();
   }
 
-  /** Marks [minT, maxT] of the series matching the matchers as deleted. Returns how many. */
-  delete(matchers: readonly Matcher[], minT: number, maxT: number): number {
-    let n = 0;
-    for (const ref of this.postingsFor(matchers)) {
+  /** Marks [minT, maxT] (ms) of the series matching the matchers as deleted; returns their refs. */
+  delete(matchers: readonly Matcher[], minT: number, maxT: number): number[] {
+    const refs = [...this.postingsFor(matchers)];
+    this.deleteRefs(refs, minT, maxT);
+    return refs;
+  }
+
+  /** Marks [minT, maxT] (ms) of the series `refs` as deleted (WAL replay). */
+  deleteRefs(refs: readonly number[], minT: number, maxT: number): void {
+    for (const ref of refs) {
+      if (!this.#byRef.has(ref)) continue;
       const list = this.#tombstones.get(ref) ?? [];
       list.push({ minT, maxT });
       this.#tombstones.set(ref, list);
-      n++;
     }
-    return n;
   }
 
   /** Deleted intervals of series `ref`, if any. */
