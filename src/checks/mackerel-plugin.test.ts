@@ -162,6 +162,20 @@ describe('MetricPlugin', () => {
     expect(plugin.meta?.graphs.map((g) => g.name)).toEqual(['custom.g']);
   });
 
+  it('runs the plugin and its meta in the given working directory', async () => {
+    const plugin = new MetricPlugin({
+      name: 'p',
+      command: ['/bin/sh', './plugin-disk.sh'],
+      cwd: fileURLToPath(new URL('./testdata/', import.meta.url)),
+      timeoutMs: 5000,
+      baseEnv: env,
+    });
+    const run = await plugin.run(signal);
+    expect(run.error).toBeUndefined();
+    expect(run.sampleCount).toBe(4);
+    expect(plugin.meta?.graphs).toHaveLength(2);
+  });
+
   it('stamps the run with the injected clock', async () => {
     const plugin = new MetricPlugin({
       name: 'p',

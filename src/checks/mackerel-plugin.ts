@@ -184,6 +184,8 @@ export interface MetricPluginOptions {
   env?: Readonly<Record<string, string>>;
   /** The environment to inherit (the composition root passes process.env). Default: empty. */
   baseEnv?: Readonly<Record<string, string | undefined>>;
+  /** The working directory of the plugin (the config file's folder, so `./plugin.sh` resolves). */
+  cwd?: string;
   /** Keep only metrics whose printed name (without `custom.`) matches. */
   includePattern?: RegExp | string;
   /** Drop metrics whose printed name matches (applied after includePattern). */
@@ -270,6 +272,7 @@ export class MetricPlugin {
       timeoutMs: this.#options.timeoutMs,
       ...(this.#options.env !== undefined && { env: this.#options.env }),
       ...(this.#options.baseEnv !== undefined && { baseEnv: this.#options.baseEnv }),
+      ...(this.#options.cwd !== undefined && { cwd: this.#options.cwd }),
       ...(this.#options.maxOutputBytes !== undefined && { maxOutputBytes: this.#options.maxOutputBytes }),
       ...(signal !== undefined && { signal }),
     }).then((parsed) => {
@@ -297,6 +300,7 @@ export class MetricPlugin {
       // As mackerel-agent does: an empty meta variable, so a plugin never mistakes a run for meta.
       env: { ...opts.env, [MACKEREL_META_ENV]: '', [KANSHI_META_ENV]: '' },
       ...(opts.baseEnv !== undefined && { baseEnv: opts.baseEnv }),
+      ...(opts.cwd !== undefined && { cwd: opts.cwd }),
       maxOutputBytes: opts.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES,
       signal,
       now,

@@ -243,6 +243,8 @@ export interface LoadPluginMetaOptions {
   timeoutMs: number;
   env?: Readonly<Record<string, string>>;
   baseEnv?: Readonly<Record<string, string | undefined>>;
+  /** The plugin's working directory. */
+  cwd?: string;
   maxOutputBytes?: number;
   signal?: AbortSignal;
 }
@@ -260,6 +262,7 @@ export async function loadPluginMeta(
     timeoutMs: options.timeoutMs,
     env: { ...options.env, [MACKEREL_META_ENV]: '1', [KANSHI_META_ENV]: '1' },
     ...(options.baseEnv !== undefined && { baseEnv: options.baseEnv }),
+    ...(options.cwd !== undefined && { cwd: options.cwd }),
     ...(options.maxOutputBytes !== undefined && { maxOutputBytes: options.maxOutputBytes }),
     ...(options.signal !== undefined && { signal: options.signal }),
   });
