@@ -101,6 +101,21 @@ describe('HostCollector', () => {
     }
   });
 
+  it('leaves out families without samples, as node_exporter prints none', async () => {
+    const fams = await new HostCollector({
+      procPath,
+      enabled: ['netdev', 'loadavg'],
+      netdevDeviceExclude: /./,
+    }).collect();
+    expect(fams.map((f) => f.name)).toEqual([
+      'node_load1',
+      'node_load15',
+      'node_load5',
+      'node_scrape_collector_duration_seconds',
+      'node_scrape_collector_success',
+    ]);
+  });
+
   it('takes node_time_seconds from the injected clock and machine from the options', async () => {
     const fams = await new HostCollector({
       procPath,

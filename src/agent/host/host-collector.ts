@@ -128,8 +128,8 @@ export class HostCollector {
   }
 
   /**
-   * Runs every enabled collector in parallel and resolves with their families sorted by name,
-   * plus node_scrape_collector_success and node_scrape_collector_duration_seconds per collector.
+   * Runs every enabled collector in parallel and resolves with their non-empty families sorted
+   * by name, plus node_scrape_collector_success and node_scrape_collector_duration_seconds per collector.
    * A failing collector is logged and reported with success 0; it never fails the collection.
    * Rejects only when `signal` aborts.
    */
@@ -162,7 +162,8 @@ export class HostCollector {
     const success: MetricSample[] = [];
     const duration: MetricSample[] = [];
     for (const r of results) {
-      out.push(...r.families);
+      // node_exporter prints no family without samples (e.g. no filesystem passed the filters).
+      for (const f of r.families) if (f.samples.length > 0) out.push(f);
       const l = oneLabel('collector', r.name);
       duration.push(sample('node_scrape_collector_duration_seconds', l, r.seconds));
       success.push(sample('node_scrape_collector_success', l, r.ok ? 1 : 0));
