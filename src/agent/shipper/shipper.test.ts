@@ -198,4 +198,29 @@ describe('Shipper', () => {
     expect(s.calls).toHaveLength(2);
     await s.queue.close();
   });
+
+  it('lets a request in flight finish after shutdown began, so a delivered batch is not sent twice', async () => {
+    const registry = new Registry();
+    const queue = await DiskQueue.open({ dir, maxBytes: 1e6, maxAgeMs: 3_600_000, registry });
+    await queue.enqueue(metrics(1));
+    const ac = new AbortController();
+    const slowFetch = ((_url: string, init?: RequestInit) =>
+      new Promise<Response>((resolve, reject) => {
+        init?.signal?.addEventListener('abort', () => reject(new Error('aborted')));
+        // Shutdown begins while the request is in flight; the server answers a moment later.
+        ac.abort();
+        setTimeout(() => resolve(new Response(null, { status: 204 })), 20);
+      })) as unknown as typeof fetch;
+    const shipper = new Shipper({
+      queue,
+      remoteWriteUrl: 'http://127.0.0.1:1/w',
+      checkResultsUrl: 'http://127.0.0.1:1/c',
+      fetch: slowFetch,
+      registry,
+    });
+    await shipper.run(ac.signal);
+    expect(queue.records()).toBe(0);
+    expect(registry.counter('kanshi_agent_samples_sent_total', '').get()).toBe(2);
+    await queue.close();
+  });
 });

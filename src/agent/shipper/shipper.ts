@@ -42,6 +42,12 @@ export interface ShipperOptions {
   readonly maxBackoffMs?: number;
   /** Deadline of one request (ms); default 30 000. */
   readonly timeoutMs?: number;
+  /**
+   * How long a request in flight may still finish after `run`'s signal aborted (ms); default
+   * 5 000. Letting it finish avoids sending a batch twice when the server took it but the reply
+   * was cut off by shutdown.
+   */
+  readonly shutdownGraceMs?: number;
   readonly fetch?: typeof fetch;
   readonly clock?: Clock;
   /** Uniform random numbers in [0, 1) for jitter; default Math.random. */
@@ -82,6 +88,7 @@ export class Shipper {
   readonly #minBackoffMs: number;
   readonly #maxBackoffMs: number;
   readonly #timeoutMs: number;
+  readonly #shutdownGraceMs: number;
   readonly #headers: Record<string, string>;
   readonly #m: { samplesSent: Counter; resultsSent: Counter; failures: Counter; retries: Counter };
 
@@ -94,6 +101,7 @@ export class Shipper {
     this.#minBackoffMs = options.minBackoffMs ?? 100;
     this.#maxBackoffMs = options.maxBackoffMs ?? 30_000;
     this.#timeoutMs = options.timeoutMs ?? 30_000;
+    this.#shutdownGraceMs = options.shutdownGraceMs ?? 5_000;
     this.#headers = { ...options.headers };
     const auth = options.auth;
     if (auth?.type === 'basic') {
@@ -125,26 +133,39 @@ export class Shipper {
    */
   async run(signal: AbortSignal): Promise<void> {
     const queue = this.#o.queue;
-    while (!signal.aborted) {
-      const batch = await queue.peek();
-      if (!batch) {
-        try {
-          await queue.wait(signal);
-        } catch {
-          return;
+    // Requests in flight are aborted only a grace period after shutdown began.
+    const inFlight = new AbortController();
+    let graceTimer: ReturnType<typeof setTimeout> | undefined;
+    const onAbort = (): void => {
+      graceTimer = setTimeout(() => inFlight.abort(signal.reason), this.#shutdownGraceMs);
+    };
+    if (signal.aborted) return;
+    signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      while (!signal.aborted) {
+        const batch = await queue.peek();
+        if (!batch) {
+          try {
+            await queue.wait(signal);
+          } catch {
+            return;
+          }
+          continue;
         }
-        continue;
+        await this.#deliver(batch, signal, inFlight.signal);
       }
-      await this.#deliver(batch, signal);
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+      clearTimeout(graceTimer);
     }
   }
 
-  async #deliver(batch: QueuedBatch, signal: AbortSignal): Promise<void> {
+  async #deliver(batch: QueuedBatch, signal: AbortSignal, requestSignal: AbortSignal): Promise<void> {
     const queue = this.#o.queue;
     for (let attempt = 0; ; attempt++) {
       // A reply that arrived is acted on even when shutdown began meanwhile: a delivered batch
       // must be acknowledged, or the next run sends it twice.
-      const outcome = await this.#attempt(batch, signal);
+      const outcome = await this.#attempt(batch, requestSignal);
       switch (outcome.kind) {
         case 'ok':
           await queue.ack(batch);
