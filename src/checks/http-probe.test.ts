@@ -230,6 +230,7 @@ describe('HttpProbe', () => {
     [[{ path: '$.a.b[0].c', equals: 'down' }], 'CRITICAL', ', $.a.b[0].c is "up", expected "down"'],
     [[{ path: '$.n', equals: '3' }], 'CRITICAL', ', $.n is 3, expected "3"'],
     [[{ path: '$.a.b[5]' }], 'CRITICAL', ', $.a.b[5] not found'],
+    [[{ path: '$.n', equals: undefined }], 'OK', ''],
   ] as const)('applies JSON assertions %j', async (jsonAssertions, status, suffix) => {
     const { result } = await probe({ url: `${base}/json`, jsonAssertions }).probe(signal);
     expect(result.status).toBe(status);

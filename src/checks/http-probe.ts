@@ -33,8 +33,8 @@ import {
 /** A JSON body assertion: the value at `path` (a `$.a.b[0]` subset) exists, and equals `equals` if given. */
 export interface JsonAssertion {
   readonly path: string;
-  /** Compared with `===` (no type coercion). */
-  readonly equals?: string | number | boolean | null;
+  /** Compared with `===` (no type coercion); undefined means "exists" only. */
+  readonly equals?: string | number | boolean | null | undefined;
 }
 
 /** Options of {@link HttpProbe}. */
@@ -475,7 +475,7 @@ export class HttpProbe implements Check {
     for (const { path, steps, assertion } of this.#json) {
       const got = selectJsonPath(doc, steps);
       if (!got.found) return `${path} not found`;
-      if ('equals' in assertion && got.value !== assertion.equals) {
+      if (assertion.equals !== undefined && got.value !== assertion.equals) {
         return `${path} is ${JSON.stringify(got.value)}, expected ${JSON.stringify(assertion.equals)}`;
       }
     }
