@@ -116,6 +116,12 @@ describe('HostCollector', () => {
     ]);
   });
 
+  it('rejects an unknown collector name', () => {
+    expect(() => new HostCollector({ enabled: ['cpu', 'cpufreq'] })).toThrow(
+      /unknown host collector "cpufreq"/,
+    );
+  });
+
   it('takes node_time_seconds from the injected clock and machine from the options', async () => {
     const fams = await new HostCollector({
       procPath,

@@ -19,7 +19,7 @@ import { CpuCollector, statCollector } from './stat.js';
 import { timeCollector } from './time.js';
 import { unameCollector } from './uname.js';
 import { vmstatCollector } from './vmstat.js';
-import { errorMessage } from '../../base/errors.js';
+import { AppError, errorMessage } from '../../base/errors.js';
 import { nullLogger, type Logger } from '../../base/logger.js';
 import type { MetricFamily, MetricSample } from '../../model/metric.js';
 
@@ -57,7 +57,7 @@ export interface HostCollectorOptions {
   readonly netstatFields?: RegExp;
   /**
    * Names of the collectors to run (see {@link HOST_COLLECTOR_NAMES}); default all. An unknown
-   * name is ignored.
+   * name makes the constructor throw `bad_input`.
    */
   readonly enabled?: readonly string[];
 }
@@ -124,6 +124,14 @@ export class HostCollector {
       vmstatCollector(options.vmstatFields),
     ];
     const enabled = options.enabled === undefined ? undefined : new Set(options.enabled);
+    for (const name of enabled ?? []) {
+      if (!all.some((c) => c.name === name)) {
+        throw new AppError(
+          'bad_input',
+          `unknown host collector ${JSON.stringify(name)}, want one of ${HOST_COLLECTOR_NAMES.join(', ')}`,
+        );
+      }
+    }
     this.#collectors = enabled === undefined ? all : all.filter((c) => enabled.has(c.name));
   }
 
