@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import type { CheckResult } from '../model/check.js';
 import type { ExplainedCheck } from './explain.js';
-import { breachOf, explainCheck } from './explain.js';
+import { breachOf, explainCheck, explainCommand } from './explain.js';
 import { parsePerfdata } from './perfdata.js';
 import { parsePluginOutput } from './plugin-output.js';
 
@@ -111,4 +111,37 @@ describe('breachOf', () => {
       expect(breachOf(p!)).toBe(want);
     });
   }
+});
+
+describe('explainCommand', () => {
+  const plugin = path.join(testdata, 'nagios-plugin.sh');
+  const baseEnv = { PATH: '/usr/local/bin:/usr/bin:/bin' };
+
+  it('runs the command and returns the explanation with the status as exit code', async () => {
+    const { output, exitCode } = await explainCommand(
+      [plugin, '2', 'CRITICAL - down | t=2s;1;1.5 junk', 'oops'],
+      {
+        baseEnv,
+      },
+    );
+    expect(exitCode).toBe(2);
+    expect(output).toContain('status:    CRITICAL (exit code 2)');
+    expect(output).toContain('message:   CRITICAL - down');
+    const row = output.split('\n').find((l) => l.startsWith('  t '));
+    expect(row).toMatch(
+      /^ {2}t +2 +s +2 seconds +alerts outside 0\.\.1 \(1\) +alerts outside 0\.\.1\.5 \(1\.5\) +CRIT$/,
+    );
+    expect(output).toContain('  - missing "=" in "junk"');
+    expect(output).toContain('stderr:\n  oops');
+  });
+
+  it('returns 3 for a command that cannot start, and JSON when asked', async () => {
+    const { output, exitCode } = await explainCommand(['/nonexistent/check_x'], { baseEnv, isJson: true });
+    expect(exitCode).toBe(3);
+    expect(JSON.parse(output)).toMatchObject({
+      command: ['/nonexistent/check_x'],
+      status: 'UNKNOWN',
+      message: 'command not found: /nonexistent/check_x',
+    });
+  });
 });

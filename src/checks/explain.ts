@@ -1,4 +1,6 @@
 import type { CheckResult, CheckStatus, PerfDatum, ThresholdRange } from '../model/check.js';
+import { statusValue } from '../model/check.js';
+import { CommandCheck } from './command-check.js';
 import { describeRange, isAlert } from './thresholds.js';
 
 /**
@@ -199,4 +201,42 @@ function colour(status: CheckStatus): string {
 
 function shellQuote(arg: string): string {
   return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
+}
+
+/** Options of {@link explainCommand}. */
+export interface ExplainCommandOptions {
+  isJson?: boolean;
+  isColor?: boolean;
+  /** Default 60 000. */
+  timeoutMs?: number;
+  /** The environment to inherit (the CLI passes process.env). Default: empty. */
+  baseEnv?: Readonly<Record<string, string | undefined>>;
+  cwd?: string;
+  signal?: AbortSignal;
+}
+
+/**
+ * Runs `command` once as a check and explains the result: the whole of `kanshi check -- CMD ARGS…`
+ * except printing. `exitCode` is the status's plugin exit code (0–3), so scripts can use it.
+ */
+export async function explainCommand(
+  command: readonly string[],
+  opts: ExplainCommandOptions = {},
+): Promise<{ output: string; exitCode: number }> {
+  const check = new CommandCheck({
+    name: command[0] ?? 'check',
+    command,
+    timeoutMs: opts.timeoutMs ?? 60_000,
+    ...(opts.baseEnv && { baseEnv: opts.baseEnv }),
+    ...(opts.cwd !== undefined && { cwd: opts.cwd }),
+  });
+  const run = await check.execute(opts.signal);
+  const output = explainCheck(run.result, {
+    command,
+    problems: run.problems,
+    stderr: run.stderr,
+    ...(opts.isJson !== undefined && { isJson: opts.isJson }),
+    ...(opts.isColor !== undefined && { isColor: opts.isColor }),
+  });
+  return { output, exitCode: statusValue(run.result.status) };
 }
