@@ -39,6 +39,8 @@ describe('HostCollector', () => {
     // testdata/node-exporter-1.5.0.prom is what Debian's prometheus-node-exporter printed for
     // testdata/proc (--path.procfs=testdata/proc, netlink off). Collectors that read the live
     // system call rather than procfs (filesystem, uname, time) are compared in the interop test.
+    // proc/net/stat/nf_conntrack was edited by hand to non-zero values (this VM's are all 0)
+    // before node_exporter read it, so the per-CPU hex sums are exercised.
     const golden = parsePrometheusText(await readFile(join(testdata, 'node-exporter-1.5.0.prom'), 'utf8'));
     expect(golden.errors).toEqual([]);
     const collector = new HostCollector({

@@ -2,6 +2,7 @@ import { statfs as fsStatfs } from 'node:fs/promises';
 import { machine as osMachine } from 'node:os';
 import { join } from 'node:path';
 
+import { conntrackCollector } from './conntrack.js';
 import { diskstatsCollector } from './diskstats.js';
 import { entropyCollector } from './entropy.js';
 import { family, oneLabel, sample } from './families.js';
@@ -64,6 +65,7 @@ export interface HostCollectorOptions {
 
 /** Every collector HostCollector knows, by node_exporter's collector name. */
 export const HOST_COLLECTOR_NAMES = [
+  'conntrack',
   'cpu',
   'diskstats',
   'entropy',
@@ -100,6 +102,7 @@ export class HostCollector {
     this.#now = options.now ?? Date.now;
     this.#logger = options.logger ?? nullLogger;
     const all: HostSubCollector[] = [
+      conntrackCollector,
       new CpuCollector(),
       diskstatsCollector(options.diskstatsDeviceExclude),
       entropyCollector,

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 
 import { describe, expect, it } from 'vitest';
 
+import { conntrackFamilies, parseConntrackStat } from './conntrack.js';
 import { parseFileNr } from './filefd.js';
 import { parseMounts } from './filesystem.js';
 import { parseLoadavg } from './loadavg.js';
@@ -171,5 +172,25 @@ describe('parseMounts', () => {
   });
   it('skips short lines', () => {
     expect(parseMounts('garbage\n/dev/a /b')).toEqual([]);
+  });
+});
+
+describe('parseConntrackStat', () => {
+  it('sums hexadecimal per-CPU rows by column', () => {
+    const sums = parseConntrackStat(
+      'entries found drop\n00000003 0000000a 00000001\n00000003 00000001 000000ff\n',
+    );
+    expect(Object.fromEntries(sums)).toEqual({ entries: 6, found: 11, drop: 256 });
+  });
+  it.each([['entries found\n1 2 3\n'], ['entries\nzz\n']])('rejects %j', (text) => {
+    expect(() => parseConntrackStat(text)).toThrow();
+  });
+  it('omits stat families for columns an old kernel lacks', () => {
+    const names = conntrackFamilies(1, 2, new Map([['found', 1]])).map((f) => f.name);
+    expect(names).toEqual([
+      'node_nf_conntrack_entries',
+      'node_nf_conntrack_entries_limit',
+      'node_nf_conntrack_stat_found',
+    ]);
   });
 });
