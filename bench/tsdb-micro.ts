@@ -111,6 +111,7 @@ const scrapes = Math.floor((hours * 3_600_000) / STEP);
 let samples = 0;
 const heapBefore = process.memoryUsage().heapUsed;
 const start = process.hrtime.bigint();
+const cpuStart = process.cpuUsage();
 for (let s = 0; s < scrapes; s++) {
   // Every target is scraped in the same 15 s: their commits run concurrently (group commit).
   const t = t0 + s * STEP + (r() < 0.01 ? Math.floor(r() * 5) : 0);
@@ -126,6 +127,8 @@ for (let s = 0; s < scrapes; s++) {
   await Promise.all(commits);
 }
 const secs = Number(process.hrtime.bigint() - start) / 1e9;
+const cpu = process.cpuUsage(cpuStart);
+const cpuSecs = (cpu.user + cpu.system) / 1e6;
 global.gc?.();
 const heapAfter = process.memoryUsage().heapUsed;
 
@@ -153,7 +156,10 @@ console.log(
   `tsdb-micro: ${numSeries} series, ${scrapes} scrapes of ${STEP / 1000}s (${hours} h), wal=${useWal}`,
 );
 console.log(`  samples appended       ${samples}`);
-console.log(`  append+commit          ${fmt(samples / secs / 1e6, 3)} M samples/s (${fmt(secs)} s)`);
+console.log(`  append+commit          ${fmt(samples / secs / 1e6, 3)} M samples/s wall (${fmt(secs)} s)`);
+console.log(
+  `  append+commit CPU      ${fmt(samples / cpuSecs / 1e6, 3)} M samples/s per CPU second (${fmt(cpuSecs)} s incl. workload generation)`,
+);
 console.log(`  head chunk bytes/sample ${fmt(headBytes / headSamples, 3)} (${headSamples} samples in head)`);
 console.log(
   `  block bytes/sample      ${fmt(st.bytesPerSample, 3)} (all files; ${st.blocks} blocks, ${st.blockSamples} samples, ${chunks} chunks)`,
