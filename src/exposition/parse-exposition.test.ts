@@ -68,13 +68,17 @@ describe('parseExposition', () => {
     expect(r.errors[0]!.message).toMatch(/unsupported content type "application\/json"/);
   });
 
-  it('decodes bytes and rejects invalid utf-8', () => {
+  it('decodes bytes and rejects invalid utf-8 where Prometheus does', () => {
     expect(parseExposition(new TextEncoder().encode('a{x="監視"} 1\n'), 'text/plain').errors).toEqual([]);
     const bad = parseExposition(
       new Uint8Array([0x61, 0x7b, 0x78, 0x3d, 0x22, 0xc3, 0x22, 0x7d, 0x20, 0x31]),
       'text/plain',
     );
-    expect(bad.errors[0]!.message).toMatch(/utf-8/);
+    expect(bad.errors[0]!.message).toMatch(/invalid utf-8 in label value/i);
+    // Prometheus accepts invalid UTF-8 in comments of the text format, and so do we.
+    const comment = new Uint8Array([0x23, 0x20, 0xff, 0x0a, 0x61, 0x20, 0x31, 0x0a]);
+    expect(parseExposition(comment, 'text/plain').errors).toEqual([]);
+    expect(parseExposition(comment, 'application/openmetrics-text').errors[0]!.message).toMatch(/utf-8/);
   });
 
   it('passes strict mode to the OpenMetrics parser', () => {

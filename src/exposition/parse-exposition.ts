@@ -92,9 +92,9 @@ export interface ExpositionResult extends ParseResult {
 }
 
 /**
- * Parses a scraped body with the parser its Content-Type calls for. Bytes are decoded as UTF-8 and
- * rejected when invalid (Prometheus rejects invalid UTF-8 in label values and HELP). Never throws
- * on bad input.
+ * Parses a scraped body with the parser its Content-Type calls for. Bytes are decoded as UTF-8;
+ * invalid UTF-8 is an error in OpenMetrics anywhere, in the text format only in label values,
+ * quoted names and HELP (as Prometheus). Never throws on bad input.
  */
 export function parseExposition(
   body: string | Uint8Array,
@@ -126,15 +126,15 @@ export function parseExposition(
       }),
     };
   }
-  let text: string;
-  if (typeof body === 'string') {
-    text = body;
-  } else {
-    try {
-      text = new TextDecoder('utf-8', { fatal: true }).decode(body);
-    } catch {
-      return { format, families: [], errors: [{ line: 1, message: 'exposition is not valid utf-8' }] };
-    }
+  if (typeof body === 'string') return { format, ...parsePrometheusText(body, common) };
+  let clean: string | undefined;
+  try {
+    clean = new TextDecoder('utf-8', { fatal: true }).decode(body);
+  } catch {
+    clean = undefined;
   }
-  return { format, ...parsePrometheusText(text, common) };
+  if (clean !== undefined) return { format, ...parsePrometheusText(clean, common) };
+  // Invalid UTF-8 somewhere: Prometheus rejects it in label values and HELP, not in comments.
+  const text = new TextDecoder('utf-8').decode(body);
+  return { format, ...parsePrometheusText(text, { ...common, rejectReplacementChar: true }) };
 }

@@ -35,7 +35,7 @@ describe('parsePrometheusText accepts what Prometheus accepts', () => {
     { name: 'labels without comma', input: 'a{x="1" y="2"} 3\n', want: [['a', { x: '1', y: '2' }, 3]] },
     {
       name: 'whitespace everywhere',
-      input: '  a  { x = "1" , }  3   7  \n',
+      input: 'a  { x = "1" , }  3   7  \n',
       want: [['a', { x: '1' }, 3, 7]],
     },
     { name: 'tabs', input: 'a\t{x="1"}\t3\t7\n', want: [['a', { x: '1' }, 3, 7]] },
@@ -78,6 +78,7 @@ describe('parsePrometheusText accepts what Prometheus accepts', () => {
     },
     { name: 'comments', input: '# hello\n#nospace\n# EOF\na 1\n#\n', want: [['a', {}, 1]] },
     { name: 'HELP without space is a comment', input: '# HELP\n# TYPEx a b\na 1\n', want: [['a', {}, 1]] },
+    { name: 'NUL in label value', input: 'a{b="\0ss"} 1\n', want: [['a', { b: '\0ss' }, 1]] },
     { name: 'NUL at line start ends input', input: 'a 1\n\0b 2\n', want: [['a', {}, 1]] },
   ];
   for (const c of cases) {
@@ -129,6 +130,21 @@ describe('parsePrometheusText rejects what Prometheus rejects', () => {
       message: /expected metric name after HELP/,
     },
     { name: 'error on a later line', input: 'a 1\nb 2\n\nc x\n', line: 4, message: /bad value/ },
+    { name: 'indented sample', input: 'a 1\n  b 2\n', line: 2, message: /leading whitespace/ },
+    // From Prometheus's own TestPromParseErrors / TestPromNullByteHandling.
+    { name: 'single-quoted value', input: "a{b='c'} 1\n", line: 1, message: /expected label value/ },
+    { name: 'label set cut at newline', input: 'a{b=\n', line: 1, message: /expected label value/ },
+    { name: 'quoted name then bad label', input: '{"a", "b = "c"}', line: 1, message: /expected "="/ },
+    { name: 'backslash in label name', input: '{"a",b\\nc="d"} 1', line: 1, message: /expected "="/ },
+    { name: 'boolean value', input: 'a true\n', line: 1, message: /bad value "true"/ },
+    { name: 'unterminated at end', input: 'something_weird{problem="', line: 1, message: /unterminated/ },
+    { name: 'empty label name', input: 'empty_label_name{=""} 0', line: 1, message: /expected label name/ },
+    { name: 'underscore in timestamp', input: 'foo 0 1_2\n', line: 1, message: /after timestamp/ },
+    { name: 'HELP of #', input: '# HELP #\n', line: 1, message: /expected metric name after HELP/ },
+    { name: 'NUL before label value', input: 'a{b=\0"ssss"} 1\n', line: 1, message: /expected label value/ },
+    { name: 'NUL in label name', input: 'a{b\0="hiih"}\t1', line: 1, message: /expected "="/ },
+    { name: 'NUL after name', input: 'a\0{b="ddd"} 1', line: 1, message: /expected value/ },
+    { name: 'NUL after timestamp', input: 'a 0 1\0', line: 1, message: /after timestamp/ },
     { name: 'line after multi-line value', input: 'a{x="1\n2"} 1\nb ?\n', line: 3, message: /bad value/ },
   ];
   for (const c of cases) {

@@ -16,8 +16,8 @@ import {
  * (https://prometheus.io/docs/instrumenting/exposition_formats/#text-based-format), accepting
  * exactly what Prometheus's own scraper (model/textparse, PromParser) accepts. docs/exposition.md
  * lists the leniency rules; the notable ones:
- * - blank lines, leading whitespace, whitespace around `{`, `}`, `=`, `,`, and a trailing comma
- *   in label sets are fine; so are labels separated by whitespace only;
+ * - blank lines, whitespace around `{`, `}`, `=`, `,`, and a trailing comma in label sets are
+ *   fine; so are labels separated by whitespace only; indenting a sample line is not;
  * - `# HELP` and `# TYPE` may come in any order, repeat (the last wins), or have no samples;
  *   any other `#` line is a comment (so `# EOF` is ignored);
  * - values are Go floats: decimal, exponent, `NaN`, `[+-]Inf` (any case); no hex, no `_`;
@@ -39,6 +39,12 @@ export interface ParseTextOptions {
   readonly normalizeFloatLabels?: boolean;
   /** Stop after this many errors (the result then ends early). Default 100. */
   readonly maxErrors?: number;
+  /**
+   * Reject U+FFFD in label values, quoted names and HELP as invalid UTF-8. Set it when the text
+   * came from bytes that did not decode cleanly: Prometheus rejects invalid UTF-8 there but not
+   * in comments. Default false.
+   */
+  readonly rejectReplacementChar?: boolean;
 }
 
 const TEXT_TYPES: Readonly<Record<string, MetricType>> = {
@@ -98,6 +104,7 @@ class TextParser {
   readonly #s: string;
   readonly #normalize: boolean;
   readonly #maxErrors: number;
+  readonly #rejectFffd: boolean;
   readonly #fams = new FamilyBuilder();
   readonly #errors: ParseError[] = [];
   #i = 0;
@@ -108,6 +115,13 @@ class TextParser {
     this.#s = text;
     this.#normalize = options.normalizeFloatLabels ?? true;
     this.#maxErrors = options.maxErrors ?? 100;
+    this.#rejectFffd = options.rejectReplacementChar ?? false;
+  }
+
+  /** `s`, unless it holds a replacement character standing for invalid UTF-8. */
+  #utf8(s: string, what: string): string {
+    if (this.#rejectFffd && s.includes('\uFFFD')) this.#fail(`invalid UTF-8 in ${what} ${JSON.stringify(s)}`);
+    return s;
   }
 
   run(): ParseResult {
@@ -171,6 +185,11 @@ class TextParser {
       this.#comment();
       return true;
     }
+    if (isNameStart(c) && this.#i > lineStart) {
+      // Prometheus keeps the indentation as part of the name, which then fails validation
+      // (Prometheus 2: "invalid metric name") or makes a series called "  a" (Prometheus 3).
+      this.#fail(`invalid metric name: leading whitespace in ${this.#excerpt(lineStart)}`);
+    }
     if (isNameStart(c) || c === 123 /* { */) {
       this.#sample(lineStart);
       return true;
@@ -209,7 +228,7 @@ class TextParser {
     const rest = this.#toEol();
     const text = /^[ \t]*$/.test(rest) ? '' : rest.slice(1);
     if (kind === 'HELP') {
-      this.#fams.setHelp(name, unescapeHelp(text));
+      this.#fams.setHelp(name, this.#utf8(unescapeHelp(text), 'help text'));
       return;
     }
     const type = TEXT_TYPES[text];
@@ -220,7 +239,7 @@ class TextParser {
   #metaName(kind: string): string {
     const s = this.#s;
     const c = this.#cur();
-    if (c === QUOTE) return unescapeLabelValue(this.#quoted('metric name'));
+    if (c === QUOTE) return this.#utf8(unescapeLabelValue(this.#quoted('metric name')), 'metric name');
     if (!isNameStart(c)) this.#fail(`expected metric name after ${kind}, got ${this.#excerpt(this.#i)}`);
     const start = this.#i;
     while (this.#i < s.length && isNameChar(s.charCodeAt(this.#i))) this.#i++;
@@ -320,7 +339,7 @@ class TextParser {
         while (this.#i < s.length && isLabelChar(s.charCodeAt(this.#i))) this.#i++;
         labelName = s.slice(start, this.#i);
       } else if (c === QUOTE) {
-        labelName = unescapeLabelValue(this.#quoted('label name'));
+        labelName = this.#utf8(unescapeLabelValue(this.#quoted('label name')), 'label name');
         isQuoted = true;
       } else {
         return this.#fail(`expected label name at ${this.#excerpt(this.#i)}`);
@@ -339,7 +358,7 @@ class TextParser {
       this.#skipWs();
       if (this.#cur() !== QUOTE)
         this.#fail(`expected label value for ${labelName} at ${this.#excerpt(this.#i)}`);
-      const value = unescapeLabelValue(this.#quoted('label value'));
+      const value = this.#utf8(unescapeLabelValue(this.#quoted('label value')), 'label value');
       if (seen.has(labelName) || labelName === '__name__') {
         this.#fail(`label name ${JSON.stringify(labelName)} is not unique`);
       }
