@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import protobuf from 'protobufjs';
-import { compress } from 'snappyjs';
+import { compress, uncompress } from 'snappyjs';
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../base/errors.js';
 import { labelsFromRecord } from '../model/labels.js';
@@ -197,5 +197,41 @@ describe('decodeWriteRequest', () => {
 
   it('refuses a body that uncompresses beyond the limit before inflating it', () => {
     expect(() => decodeWriteRequest(valid, { maxUncompressedBytes: 10 })).toThrow(/over the limit of 10/);
+  });
+});
+
+// Bodies captured from Debian's prometheus 2.42 (Go's protobuf encoder) remote-writing its own
+// metrics: see testdata/README.md.
+describe('bodies sent by Prometheus', () => {
+  it('decodes a samples body and re-encodes it to the same protobuf bytes', () => {
+    const body = new Uint8Array(readFileSync(`${testdata}prometheus-2.42-samples.snappy`));
+    const req = decodeWriteRequest(body);
+    expect(req.timeseries).toHaveLength(50);
+    const up = req.timeseries.find((t) => t.labels.some((l) => l.name === '__name__' && l.value === 'up'));
+    expect(up?.labels).toEqual(
+      labelsFromRecord({ __name__: 'up', instance: '127.0.0.1:19090', job: 'prometheus' }),
+    );
+    expect(up?.samples.map((s) => s.value)).toEqual([1]);
+    expect(up?.samples[0]!.timestamp).toBeGreaterThan(1_700_000_000_000);
+    for (const ts of req.timeseries)
+      expect(ts.labels).toEqual(
+        labelsFromRecord(Object.fromEntries(ts.labels.map((l) => [l.name, l.value]))),
+      );
+    expect(Buffer.from(marshalWriteRequest(req)).equals(Buffer.from(uncompress(body)))).toBe(true);
+  });
+
+  it('decodes a metadata body and re-encodes it to the same protobuf bytes', () => {
+    const body = new Uint8Array(readFileSync(`${testdata}prometheus-2.42-metadata.snappy`));
+    const req = decodeWriteRequest(body);
+    expect(req.timeseries).toEqual([]);
+    expect(req.metadata).toHaveLength(202);
+    expect(req.metadata?.find((m) => m.metricFamilyName === 'up')).toBeUndefined();
+    expect(req.metadata?.find((m) => m.metricFamilyName === 'go_goroutines')).toEqual({
+      type: 'gauge',
+      metricFamilyName: 'go_goroutines',
+      help: 'Number of goroutines that currently exist.',
+      unit: '',
+    });
+    expect(Buffer.from(marshalWriteRequest(req)).equals(Buffer.from(uncompress(body)))).toBe(true);
   });
 });
