@@ -1,6 +1,6 @@
 import { scalar } from './families.js';
 import type { HostSubCollector } from './source.js';
-import { parseNumber, splitFields, splitLines } from './text.js';
+import { matchesCached, parseNumber, splitFields, splitLines } from './text.js';
 import { AppError } from '../../base/errors.js';
 import type { MetricFamily } from '../../model/metric.js';
 
@@ -85,7 +85,7 @@ export function netstatFamilies(
   const seen = new Set<string>();
   for (const f of fields) {
     const key = `${f.protocol}_${f.name}`;
-    if (seen.has(key) || !include.test(key)) continue;
+    if (seen.has(key) || !matchesCached(include, key)) continue;
     seen.add(key);
     out.push(scalar(`node_netstat_${key}`, 'unknown', `Statistic ${f.protocol}${f.name}.`, f.value));
   }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { parseNumber, splitFields, splitLines } from './text.js';
+import { matchesCached, parseNumber, splitFields, splitLines } from './text.js';
 
 describe('splitFields', () => {
   it.each([
@@ -38,5 +38,14 @@ describe('parseNumber', () => {
 
   it.each([[''], ['abc'], [undefined], ['1x']])('rejects %j naming the value', (text) => {
     expect(() => parseNumber(text, 'proc thing')).toThrow(/^proc thing: /);
+  });
+});
+
+describe('matchesCached', () => {
+  it('answers as RegExp.test, also on repeated keys', () => {
+    const re = /^Tcp_(InSegs|OutSegs)$/;
+    for (const key of ['Tcp_InSegs', 'Tcp_Other', 'Tcp_InSegs', 'Tcp_OutSegs', 'Tcp_Other']) {
+      expect(matchesCached(re, key)).toBe(re.test(key));
+    }
   });
 });

@@ -48,3 +48,25 @@ export function parseNumber(text: string | undefined, what: string): number {
   if (Number.isNaN(v)) throw new AppError('bad_input', `${what}: not a number: ${JSON.stringify(text)}`);
   return v;
 }
+
+const matchCache = new WeakMap<RegExp, Map<string, boolean>>();
+
+/**
+ * `re.test(key)`, remembered per regular expression: /proc field names are a small fixed set
+ * per kernel, and testing the netstat/vmstat filters on every field of every collection was
+ * the largest parsing cost. `re` must not be global or sticky (`test` would keep state).
+ */
+export function matchesCached(re: RegExp, key: string): boolean {
+  let cache = matchCache.get(re);
+  if (cache === undefined) {
+    cache = new Map();
+    matchCache.set(re, cache);
+  }
+  let hit = cache.get(key);
+  if (hit === undefined) {
+    hit = re.test(key);
+    // Bound the cache so an unexpected stream of distinct keys cannot grow it without limit.
+    if (cache.size < 4096) cache.set(key, hit);
+  }
+  return hit;
+}

@@ -1,6 +1,6 @@
 import { scalar } from './families.js';
 import type { HostSubCollector } from './source.js';
-import { parseNumber, splitLines } from './text.js';
+import { matchesCached, parseNumber, splitLines } from './text.js';
 import type { MetricFamily } from '../../model/metric.js';
 
 /** /proc/vmstat, filtered as node_exporter's `vmstat` collector filters it by default. */
@@ -21,7 +21,7 @@ export function parseVmstat(text: string, include: RegExp = DEFAULT_VMSTAT_FIELD
     const sp = line.indexOf(' ');
     if (sp <= 0) continue;
     const name = line.slice(0, sp);
-    if (!include.test(name)) continue;
+    if (!matchesCached(include, name)) continue;
     out.push({ name, value: parseNumber(line.slice(sp + 1).trim(), `proc vmstat ${name}`) });
   }
   return out;
