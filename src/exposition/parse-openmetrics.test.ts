@@ -110,9 +110,9 @@ describe('parseOpenMetrics', () => {
     expect(r.families[0]!.samples[0]!.name).toBe('my.metric');
   });
 
-  it('allows a trailing label comma only in lenient mode', () => {
+  it('rejects a trailing label comma in both modes (the spec and Prometheus 2)', () => {
     const text = om(['a{x="1",} 1']);
-    expect(parseOpenMetrics(text).errors).toEqual([]);
+    expect(parseOpenMetrics(text).errors[0]!.message).toMatch(/trailing comma/);
     expect(parseOpenMetrics(text, { strict: true }).errors[0]!.message).toMatch(/trailing comma/);
   });
 

@@ -9,8 +9,8 @@ import { formatOpenMetricsFloat, parseGoFloat, type ParseError, type ParseResult
  * - lenient (default): what Prometheus's scraper (model/textparse, OpenMetricsParser) accepts. The
  *   syntax is checked strictly (single spaces, no blank lines or comments, `# EOF` last, valid TYPE
  *   words, a UNIT that is a suffix of the name), but the semantic rules are not (counter
- *   monotonicity, bucket order, grouping, repeated metadata), and a trailing comma in a label set
- *   is allowed.
+ *   monotonicity, bucket order, grouping, repeated metadata). A trailing comma in a label set is
+ *   rejected, as the specification and Prometheus 2 do (Prometheus 3 lets it pass).
  * - strict: a validator for the whole specification, gated by the OpenMetrics conformance suite
  *   (test/unit/openmetrics-conformance.test.ts). The linter uses it.
  *
@@ -290,7 +290,7 @@ class OpenMetricsParser {
   // ---- samples ----------------------------------------------------------------------------------
 
   #sample(line: string, lineNo: number): void {
-    const s = parseSampleLine(line, !this.#strict);
+    const s = parseSampleLine(line);
     let fam = this.#cur;
     if (fam === undefined || !fam.allowed.has(s.name)) {
       this.#finishFamily();
@@ -522,7 +522,6 @@ function readLabels(
   line: string,
   pos: number,
   allowName: boolean,
-  allowTrailingComma: boolean,
 ): { labels: Label[]; name?: string; end: number } {
   const labels: Label[] = [];
   const seen = new Set<string>();
@@ -564,8 +563,7 @@ function readLabels(
     if (line[i] !== ',') throw new LineError(`expected "," or "}" after label ${labelName}`);
     i++;
     if (line[i] === '}') {
-      if (!allowTrailingComma) throw new LineError('trailing comma in label set');
-      return name === undefined ? { labels, end: i + 1 } : { labels, name, end: i + 1 };
+      throw new LineError('trailing comma in label set');
     }
   }
 }
@@ -593,7 +591,7 @@ function parseTimestamp(text: string, what: string): number {
 }
 
 /** Parses `name[{labels}] value [timestamp] [# {labels} value [timestamp]]`. */
-function parseSampleLine(line: string, lenient: boolean): ParsedSample {
+function parseSampleLine(line: string): ParsedSample {
   let i = 0;
   let name: string | undefined;
   if (isNameStart(line.charCodeAt(0))) {
@@ -602,7 +600,7 @@ function parseSampleLine(line: string, lenient: boolean): ParsedSample {
   }
   let labels: Label[] = [];
   if (line[i] === '{') {
-    const r = readLabels(line, i, true, lenient);
+    const r = readLabels(line, i, true);
     if (r.name !== undefined) {
       if (name !== undefined) throw new LineError('metric name given twice');
       name = r.name;
@@ -632,7 +630,7 @@ function parseSampleLine(line: string, lenient: boolean): ParsedSample {
   }
   // Exemplar: `# {labels} value [timestamp]`.
   if (line[i + 1] !== ' ' || line[i + 2] !== '{') throw new LineError(`malformed exemplar for ${name}`);
-  const r = readLabels(line, i + 2, false, lenient);
+  const r = readLabels(line, i + 2, false);
   i = r.end;
   if (line[i] !== ' ') throw new LineError(`expected a space after the exemplar labels of ${name}`);
   const ev = token(line, i + 1);

@@ -10,7 +10,7 @@ import { scrapeTarget } from '../../src/scrape/scrape-target.js';
 
 /**
  * Differential test against Debian's Prometheus (package `prometheus`): a loopback server serves
- * edge-case text-format bodies, Prometheus scrapes each as its own job, and for every body our
+ * edge-case text-format and OpenMetrics bodies, Prometheus scrapes each as its own job, and for every body our
  * scrapeTarget must agree with Prometheus on whether the scrape succeeds (up) or fails.
  * Debian 12 ships Prometheus 2.42; cases where its parser differs from today's Prometheus 3 (quoted
  * UTF-8 names) are left out.
@@ -18,7 +18,7 @@ import { scrapeTarget } from '../../src/scrape/scrape-target.js';
 
 const BINARY = '/usr/bin/prometheus';
 
-const CASES: readonly { name: string; body: string | Buffer }[] = [
+const TEXT_CASES: readonly { name: string; body: string | Buffer }[] = [
   { name: 'plain', body: 'a 1\n' },
   { name: 'no final newline', body: 'a 1' },
   { name: 'timestamp', body: 'a 1 1700000000000\n' },
@@ -86,6 +86,43 @@ const CASES: readonly { name: string; body: string | Buffer }[] = [
   { name: 'timestamp out of int64', body: 'a 1 9223372036854775808\n' },
 ];
 
+const OM = 'application/openmetrics-text; version=1.0.0; charset=utf-8';
+/** OpenMetrics bodies, served as such: our lenient mode must match Prometheus's parser. */
+const OM_CASES: readonly { name: string; body: string }[] = [
+  { name: 'om counter', body: '# TYPE a counter\n# HELP a h\na_total 1\na_created 1700000000\n# EOF\n' },
+  { name: 'om no final newline', body: 'a 1\n# EOF' },
+  { name: 'om exemplar', body: '# TYPE a counter\na_total 1 # {t="x"} 1 1700000000.5\n# EOF\n' },
+  { name: 'om float timestamp', body: 'a 1 1700000000.123\n# EOF\n' },
+  {
+    name: 'om info stateset gaugehistogram',
+    body: '# TYPE i info\ni_info{v="1"} 1\n# TYPE s stateset\ns{s="a"} 1\n# TYPE g gaugehistogram\ng_bucket{le="+Inf"} 1\ng_gcount 1\ng_gsum 1\n# EOF\n',
+  },
+  { name: 'om unit', body: '# TYPE a_seconds gauge\n# UNIT a_seconds seconds\na_seconds 1\n# EOF\n' },
+  { name: 'om trailing comma', body: 'a{x="1",} 1\n# EOF\n' },
+  { name: 'om negative counter', body: '# TYPE a counter\na_total -1\n# EOF\n' },
+  { name: 'om repeated HELP', body: '# HELP a x\n# HELP a y\na 1\n# EOF\n' },
+  { name: 'om interleaved', body: 'a{x="1"} 1\nb 1\na{x="2"} 1\n# EOF\n' },
+  { name: 'om no EOF', body: 'a 1\n' },
+  { name: 'om data after EOF', body: 'a 1\n# EOF\nb 1\n' },
+  { name: 'om blank line', body: 'a 1\n\n# EOF\n' },
+  { name: 'om comment', body: '# hello\na 1\n# EOF\n' },
+  { name: 'om two spaces', body: 'a  1\n# EOF\n' },
+  { name: 'om trailing space', body: 'a 1 \n# EOF\n' },
+  { name: 'om CRLF', body: 'a 1\r\n# EOF\r\n' },
+  { name: 'om untyped', body: '# TYPE a untyped\na 1\n# EOF\n' },
+  { name: 'om HELP without space', body: '# HELP a\na 1\n# EOF\n' },
+  { name: 'om NaN timestamp', body: 'a 1 NaN\n# EOF\n' },
+  { name: 'om labels without comma', body: 'a{x="1" y="2"} 1\n# EOF\n' },
+  { name: 'om exemplar without space', body: '# TYPE a counter\na_total 1 #{t="x"} 1\n# EOF\n' },
+  { name: 'om duplicate label', body: 'a{x="1",x="2"} 1\n# EOF\n' },
+  { name: 'om hex value', body: 'a 0x1\n# EOF\n' },
+];
+
+const CASES: readonly { name: string; body: string | Buffer; contentType?: string }[] = [
+  ...TEXT_CASES,
+  ...OM_CASES.map((c) => ({ ...c, contentType: OM })),
+];
+
 async function freePort(): Promise<number> {
   const srv = createNetServer();
   await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
@@ -110,7 +147,7 @@ beforeAll(async () => {
       res.end();
       return;
     }
-    res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8' });
+    res.writeHead(200, { 'Content-Type': c.contentType ?? 'text/plain; version=0.0.4; charset=utf-8' });
     res.end(c.body);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -180,7 +217,7 @@ async function scrapedTargets(): Promise<Map<string, PromTarget>> {
   throw new Error('prometheus did not scrape every target');
 }
 
-describe('text-format leniency agrees with Debian prometheus', () => {
+describe('text-format and OpenMetrics leniency agree with Debian prometheus', () => {
   it('accepts and rejects the same bodies', async () => {
     const prom = await scrapedTargets();
     const disagreements: string[] = [];
