@@ -235,11 +235,9 @@ export class TSDB implements Storage {
    * Cuts blocks from the head while it spans more than 1.5 block ranges, compacts adjacent blocks
    * and applies retention. Runs by itself after commits; callable directly (tests, admin).
    */
-  async compact(): Promise<void> {
+  compact(): Promise<void> {
     // One compaction at a time: later calls run after the current one.
-    const run = this.#compactLock.then(() => this.#compactNow());
-    this.#compactLock = run.catch(() => {});
-    return run;
+    return this.#locked(() => this.#compactNow());
   }
 
   #compactLock: Promise<void> = Promise.resolve();
@@ -368,7 +366,22 @@ export class TSDB implements Storage {
    * blocks (persisted) and in the head (applied when it is cut). Data is removed from disk by
    * compaction or {@link cleanTombstones}.
    */
-  async deleteSeries(matchers: readonly Matcher[], mintMs: number, maxtMs: number): Promise<void> {
+  deleteSeries(matchers: readonly Matcher[], mintMs: number, maxtMs: number): Promise<void> {
+    // Under the compaction lock, so a block being rewritten cannot miss the new tombstones.
+    return this.#locked(() => this.#deleteSeries(matchers, mintMs, maxtMs));
+  }
+
+  /** Runs `f` after the running compaction and before the next one. */
+  #locked<T>(f: () => Promise<T>): Promise<T> {
+    const run = this.#compactLock.then(f);
+    this.#compactLock = run.then(
+      () => {},
+      () => {},
+    );
+    return run;
+  }
+
+  async #deleteSeries(matchers: readonly Matcher[], mintMs: number, maxtMs: number): Promise<void> {
     for (const b of this.#blocks) {
       if (b.meta.maxTime <= mintMs || b.meta.minTime > maxtMs) continue;
       await b.delete(matchers, mintMs, maxtMs);
@@ -378,22 +391,24 @@ export class TSDB implements Storage {
   }
 
   /** Rewrites every block that has tombstones without the deleted data. */
-  async cleanTombstones(): Promise<void> {
-    const run = this.#compactLock.then(async () => {
+  cleanTombstones(): Promise<void> {
+    return this.#locked(async () => {
       for (const b of [...this.#blocks]) {
         if (b.numTombstones === 0) continue;
         await this.#merge([b], b.meta.minTime, b.meta.maxTime);
       }
     });
-    this.#compactLock = run.catch(() => {});
-    return run;
   }
 
   /**
    * Writes a consistent copy of all data into `dir` (created): the blocks as hard links (they are
    * immutable; tombstones are copied by rewriting) and the head as one more block.
    */
-  async snapshot(dir: string, options: { withHead?: boolean } = {}): Promise<void> {
+  snapshot(dir: string, options: { withHead?: boolean } = {}): Promise<void> {
+    return this.#locked(() => this.#snapshot(dir, options));
+  }
+
+  async #snapshot(dir: string, options: { withHead?: boolean }): Promise<void> {
     await mkdir(dir, { recursive: true });
     for (const b of this.#blocks) {
       const to = join(dir, b.meta.ulid);

@@ -160,6 +160,19 @@ describe('Head', () => {
     expect(head.select(byJob('a'), 0, 1e9)).toHaveLength(0);
   });
 
+  it('fails a commit whose samples another commit contradicted meanwhile, so it is not acknowledged', async () => {
+    const head = new Head({ oooWindowMs: 0 });
+    const a = head.appender();
+    const b = head.appender();
+    expect(a.append(up('a'), 1000, 1)).toBeNull();
+    expect(b.append(up('a'), 1000, 2)).toBeNull();
+    await a.commit();
+    await expect(b.commit()).rejects.toThrow(/1 of 1 samples became invalid/);
+    expect(samples(head.select(byJob('a'), 0, 1e9)[0])).toEqual([[1000, 1]]);
+    const c = head.appender();
+    expect(c.append(up('a'), 1000, 2)).toBe('duplicate');
+  });
+
   it('drops persisted data and empty series on truncate, and hides deleted intervals', async () => {
     const head = new Head({ oooWindowMs: 0, samplesPerChunk: 2 });
     const app = head.appender();

@@ -504,7 +504,10 @@ export class HeadAppender implements Appender {
       head.counters.rejected.invalid++;
       return 'invalid';
     }
-    if (!s.logged && !this.#newSeries.includes(s)) this.#newSeries.push(s);
+    if (!s.logged && s.listedBy !== this.#id) {
+      s.listedBy = this.#id;
+      this.#newSeries.push(s);
+    }
     const r = head.check(s, t, v, { id: this.#id, ts: this.#ts, vs: this.#vs });
     if (r === 'skip') return null;
     if (r !== null && r !== 'ooo') {

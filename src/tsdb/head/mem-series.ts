@@ -28,6 +28,8 @@ export class MemSeries {
   /** The appender batch that last appended to it, and the index of that sample in the batch. */
   batchId = 0;
   batchIdx = -1;
+  /** The last appender batch that listed the series as new (for its series record). */
+  listedBy = 0;
   /** Samples of open batches for this series: the head keeps it while any are pending. */
   pending = 0;
 
