@@ -227,6 +227,7 @@ export class Agent {
         action: {
           command: toCommand(check.action.command),
           timeoutMs: check.action.timeout,
+          runOn: check.action.run_on,
           env: check.action.env,
           baseEnv: this.#o.baseEnv,
           cwd: this.#o.baseDir,

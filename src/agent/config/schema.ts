@@ -17,11 +17,18 @@ import {
 const status = z.enum(['OK', 'WARNING', 'CRITICAL', 'UNKNOWN']);
 
 const action = z.union([
-  command.transform((c) => ({ command: c, env: {}, timeout: 30_000 })),
+  command.transform((c) => ({
+    command: c,
+    env: {} satisfies Record<string, string>,
+    timeout: 30_000,
+    run_on: 'change' as const,
+  })),
   z.strictObject({
     command,
     env: env.default({}),
     timeout: positiveDurationMs.default(30_000),
+    /** `change`: when the status changes; `every`: after every run, as mackerel-agent does. */
+    run_on: z.enum(['change', 'every']).default('change'),
   }),
 ]);
 

@@ -38,7 +38,6 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
   const app = Fastify({
     logger: false,
     bodyLimit: options.bodyLimitBytes ?? 16 * 1024 * 1024,
-    disableRequestLogging: true,
   });
   const requests = options.registry.counter(
     'kanshi_http_requests_total',
@@ -69,13 +68,11 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
     const e = err as { statusCode?: number; message?: string };
     const code = typeof e.statusCode === 'number' && e.statusCode >= 400 ? e.statusCode : 500;
     if (code >= 500) log.error({ err, url: req.url }, 'request failed');
-    void reply
-      .code(code)
-      .send({
-        status: 'error',
-        errorType: code >= 500 ? 'internal' : 'bad_data',
-        error: e.message ?? String(err),
-      });
+    void reply.code(code).send({
+      status: 'error',
+      errorType: code >= 500 ? 'internal' : 'bad_data',
+      error: e.message ?? String(err),
+    });
   });
 
   app.setNotFoundHandler((req, reply) => {

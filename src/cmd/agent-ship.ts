@@ -1,0 +1,98 @@
+import os from 'node:os';
+import path from 'node:path';
+import { Agent } from '../agent/agent.js';
+import { ShippingSink } from '../agent/shipping-sink.js';
+import { DiskQueue } from '../agent/shipper/disk-queue.js';
+import { Shipper } from '../agent/shipper/shipper.js';
+import { systemClock } from '../base/clock.js';
+import type { Logger } from '../base/logger.js';
+import { Registry } from '../exposition/registry.js';
+import type { LoadedConfig } from '../server/config/load.js';
+import { createHttpApp } from '../server/http/app.js';
+import { splitHostPort } from '../server/server.js';
+import { untilSignal } from './signals.js';
+
+/**
+ * `kanshi agent` without `--once`: collect on schedule, queue on disk, ship to the server (or any
+ * remote_write receiver), and serve what was collected at /metrics for pull mode.
+ */
+export async function runShippingAgent(args: {
+  loaded: LoadedConfig;
+  values: { data?: string | undefined; listen?: string | undefined };
+  logger: Logger;
+}): Promise<number> {
+  const { loaded, values, logger } = args;
+  const kanshi = loaded.config!;
+  const config = kanshi.agent;
+  const shipper = config.shipper ?? {
+    url: 'http://127.0.0.1:9800',
+    headers: {},
+    timeout: 30_000,
+    queue: { max_bytes: 512 * 1024 * 1024, max_age: 24 * 3_600_000 },
+    max_backoff: 60_000,
+  };
+  const dataDir = path.resolve(loaded.baseDir, values.data ?? kanshi.server.data_dir);
+  const registry = new Registry();
+  const queue = await DiskQueue.open({
+    dir: path.join(dataDir, 'agent-queue'),
+    maxBytes: shipper.queue.max_bytes,
+    maxAgeMs: shipper.queue.max_age,
+    clock: systemClock,
+    logger,
+    registry,
+  });
+  const base = shipper.url.replace(/\/+$/, '');
+  const sender = new Shipper({
+    queue,
+    remoteWriteUrl: shipper.remote_write_url ?? `${base}/api/v1/write`,
+    checkResultsUrl: `${base}/api/agent/v1/check-results`,
+    ...(shipper.bearer_token !== undefined && {
+      auth: { type: 'bearer', token: shipper.bearer_token } as const,
+    }),
+    ...(shipper.basic_auth && {
+      auth: {
+        type: 'basic',
+        username: shipper.basic_auth.username,
+        password: shipper.basic_auth.password,
+      } as const,
+    }),
+    headers: shipper.headers,
+    timeoutMs: shipper.timeout,
+    maxBackoffMs: shipper.max_backoff,
+    clock: systemClock,
+    logger,
+    registry,
+  });
+  const agent = new Agent({
+    config,
+    hostname: config.hostname ?? os.hostname(),
+    baseDir: loaded.baseDir,
+    baseEnv: process.env,
+    clock: systemClock,
+    logger,
+    registry,
+    sink: new ShippingSink(queue, logger),
+  });
+
+  const app = createHttpApp({ logger, registry, isReady: () => true });
+  // Pull mode: what the agent collected is served at /metrics next to its own instruments.
+  registry.addCollector(() => agent.latestFamilies());
+  const { host, port } = splitHostPort(values.listen ?? config.listen);
+  await app.listen({ host, port });
+
+  const ac = new AbortController();
+  const shipping = sender.run(ac.signal);
+  const collecting = agent.run(ac.signal);
+  logger.info({ jobs: agent.jobCount, listen: `${host}:${port}`, server: base }, 'agent running');
+  console.log(
+    `Kanshi agent: ${agent.jobCount} jobs, shipping to ${base}, /metrics on http://${host}:${port}/metrics`,
+  );
+
+  const signal = await untilSignal(['SIGINT', 'SIGTERM']);
+  logger.info({ signal }, 'shutting down');
+  ac.abort();
+  await Promise.all([collecting, shipping]);
+  await app.close();
+  await queue.close();
+  return 0;
+}
