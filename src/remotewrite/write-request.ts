@@ -1,5 +1,5 @@
 import { compress, uncompress } from 'snappyjs';
-import { AppError, errorMessage } from '../base/errors.js';
+import { AppError, BugError, errorMessage } from '../base/errors.js';
 import type { Label, Labels } from '../model/labels.js';
 
 /**
@@ -76,44 +76,121 @@ const utf8Decoder = new TextDecoder('utf-8', { fatal: true });
 
 /** The protobuf encoding of `req`, uncompressed. Exposed for tests and benchmarks. */
 export function marshalWriteRequest(req: WriteRequest): Uint8Array {
-  const w = new ProtoWriter();
+  // Two passes: sizes first (UTF-8 lengths kept in `lens` in the order the second pass needs
+  // them), then one exactly-sized buffer written front to back, as Go's encoder does.
+  const lens: number[] = [];
+  let total = 0;
   for (const ts of req.timeseries) {
-    w.tag(1, 2);
-    const tsMark = w.beginLength();
+    const seriesAt = lens.length;
+    lens.push(0);
+    let seriesLen = 0;
     for (const l of ts.labels) {
-      w.tag(1, 2);
-      const lMark = w.beginLength();
-      if (l.name !== '') w.string(1, l.name);
-      if (l.value !== '') w.string(2, l.value);
-      w.endLength(lMark);
+      const n = utf8Length(l.name);
+      const v = utf8Length(l.value);
+      lens.push(n, v);
+      const labelLen = fieldLen(n) + fieldLen(v);
+      seriesLen += 1 + varintLen(labelLen) + labelLen;
     }
-    for (const s of ts.samples) {
-      w.tag(2, 2);
-      const sMark = w.beginLength();
-      // proto3 omits a default (all-zero bits) value, as Go's encoder does; -0 is kept.
-      if (s.value !== 0 || Object.is(s.value, -0)) w.double(1, s.value);
-      if (s.timestamp !== 0) {
-        w.tag(2, 0);
-        w.varint(s.timestamp);
-      }
-      w.endLength(sMark);
+    for (const smp of ts.samples) {
+      const sampleLen = sampleSize(smp);
+      seriesLen += 1 + varintLen(sampleLen) + sampleLen;
     }
-    w.endLength(tsMark);
+    lens[seriesAt] = seriesLen;
+    total += 1 + varintLen(seriesLen) + seriesLen;
   }
-  for (const m of req.metadata ?? []) {
-    w.tag(3, 2);
-    const mMark = w.beginLength();
+  const metadata = req.metadata ?? [];
+  for (const m of metadata) {
+    const name = utf8Length(m.metricFamilyName);
+    const help = utf8Length(m.help);
+    const unit = utf8Length(m.unit);
     const typeNum = METADATA_TYPES.indexOf(m.type);
+    const len = (typeNum > 0 ? 1 + varintLen(typeNum) : 0) + fieldLen(name) + fieldLen(help) + fieldLen(unit);
+    lens.push(len, typeNum, name, help, unit);
+    total += 1 + varintLen(len) + len;
+  }
+
+  const w = new ProtoWriter(total);
+  let k = 0;
+  for (const ts of req.timeseries) {
+    w.byte(0x0a);
+    w.varint(lens[k++]!);
+    for (const l of ts.labels) {
+      const n = lens[k++]!;
+      const v = lens[k++]!;
+      w.byte(0x0a);
+      w.varint(fieldLen(n) + fieldLen(v));
+      if (n > 0) w.string(0x0a, l.name, n);
+      if (v > 0) w.string(0x12, l.value, v);
+    }
+    for (const smp of ts.samples) {
+      w.byte(0x12);
+      w.varint(sampleSize(smp));
+      if (hasValue(smp.value)) w.double(0x09, smp.value);
+      if (smp.timestamp !== 0) {
+        w.byte(0x10);
+        w.varint(smp.timestamp);
+      }
+    }
+  }
+  for (const m of metadata) {
+    const len = lens[k++]!;
+    const typeNum = lens[k++]!;
+    const name = lens[k++]!;
+    const help = lens[k++]!;
+    const unit = lens[k++]!;
+    w.byte(0x1a);
+    w.varint(len);
     if (typeNum > 0) {
-      w.tag(1, 0);
+      w.byte(0x08);
       w.varint(typeNum);
     }
-    if (m.metricFamilyName !== '') w.string(2, m.metricFamilyName);
-    if (m.help !== '') w.string(4, m.help);
-    if (m.unit !== '') w.string(5, m.unit);
-    w.endLength(mMark);
+    if (name > 0) w.string(0x12, m.metricFamilyName, name);
+    if (help > 0) w.string(0x22, m.help, help);
+    if (unit > 0) w.string(0x2a, m.unit, unit);
   }
   return w.finish();
+}
+
+/** proto3 omits a default (all-zero bits) value, as Go's encoder does; -0 is kept. */
+function hasValue(v: number): boolean {
+  return v !== 0 || Object.is(v, -0);
+}
+
+function sampleSize(s: WireSample): number {
+  return (hasValue(s.value) ? 9 : 0) + (s.timestamp !== 0 ? 1 + varintLen(s.timestamp) : 0);
+}
+
+/** Bytes of a string field of `len` UTF-8 bytes, 0 when empty (omitted). */
+function fieldLen(len: number): number {
+  return len === 0 ? 0 : 1 + varintLen(len) + len;
+}
+
+function varintLen(v: number): number {
+  if (v < 0) return 10;
+  let n = 1;
+  while (v >= 128) {
+    v = Math.floor(v / 128);
+    n++;
+  }
+  return n;
+}
+
+/** UTF-8 length of `s` as TextEncoder encodes it (a lone surrogate becomes U+FFFD, 3 bytes). */
+function utf8Length(s: string): number {
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) n++;
+    else if (c < 0x800) n += 2;
+    else if (c >= 0xd800 && c < 0xdc00 && i + 1 < s.length) {
+      const d = s.charCodeAt(i + 1);
+      if (d >= 0xdc00 && d < 0xe000) {
+        n += 4;
+        i++;
+      } else n += 3;
+    } else n += 3;
+  }
+  return n;
 }
 
 /** A request body: the protobuf encoding of `req`, Snappy block-compressed. */
@@ -149,11 +226,12 @@ export function unmarshalWriteRequest(raw: Uint8Array): WriteRequest {
   const timeseries: TimeSeries[] = [];
   const metadata: MetricMetadata[] = [];
   try {
-    while (r.more()) {
-      const [field, wire] = r.tag();
-      if (field === 1 && wire === 2) timeseries.push(readTimeSeries(r.sub()));
-      else if (field === 3 && wire === 2) metadata.push(readMetadata(r.sub()));
-      else r.skip(wire);
+    const end = raw.length;
+    while (r.pos < end) {
+      const tag = r.varint(end);
+      if (tag === 0x0a) timeseries.push(readTimeSeries(r, r.lengthEnd(end)));
+      else if (tag === 0x1a) metadata.push(readMetadata(r, r.lengthEnd(end)));
+      else r.skip(tag, end);
     }
   } catch (err) {
     if (err instanceof AppError) throw err;
@@ -162,54 +240,54 @@ export function unmarshalWriteRequest(raw: Uint8Array): WriteRequest {
   return metadata.length > 0 ? { timeseries, metadata } : { timeseries };
 }
 
-function readTimeSeries(r: ProtoReader): TimeSeries {
+function readTimeSeries(r: ProtoReader, end: number): TimeSeries {
   const labels: Label[] = [];
   const samples: WireSample[] = [];
-  while (r.more()) {
-    const [field, wire] = r.tag();
-    if (field === 1 && wire === 2) labels.push(readLabel(r.sub()));
-    else if (field === 2 && wire === 2) samples.push(readSample(r.sub()));
-    else r.skip(wire);
+  while (r.pos < end) {
+    const tag = r.varint(end);
+    if (tag === 0x0a) labels.push(readLabel(r, r.lengthEnd(end)));
+    else if (tag === 0x12) samples.push(readSample(r, r.lengthEnd(end)));
+    else r.skip(tag, end);
   }
   return { labels, samples };
 }
 
-function readLabel(r: ProtoReader): Label {
+function readLabel(r: ProtoReader, end: number): Label {
   let name = '';
   let value = '';
-  while (r.more()) {
-    const [field, wire] = r.tag();
-    if (field === 1 && wire === 2) name = r.string();
-    else if (field === 2 && wire === 2) value = r.string();
-    else r.skip(wire);
+  while (r.pos < end) {
+    const tag = r.varint(end);
+    if (tag === 0x0a) name = r.string(end);
+    else if (tag === 0x12) value = r.string(end);
+    else r.skip(tag, end);
   }
   return { name, value };
 }
 
-function readSample(r: ProtoReader): WireSample {
+function readSample(r: ProtoReader, end: number): WireSample {
   let value = 0;
   let timestamp = 0;
-  while (r.more()) {
-    const [field, wire] = r.tag();
-    if (field === 1 && wire === 1) value = r.double();
-    else if (field === 2 && wire === 0) timestamp = r.int64();
-    else r.skip(wire);
+  while (r.pos < end) {
+    const tag = r.varint(end);
+    if (tag === 0x09) value = r.double(end);
+    else if (tag === 0x10) timestamp = r.int64(end);
+    else r.skip(tag, end);
   }
   return { value, timestamp };
 }
 
-function readMetadata(r: ProtoReader): MetricMetadata {
+function readMetadata(r: ProtoReader, end: number): MetricMetadata {
   let type: MetricMetadataType = 'unknown';
   let metricFamilyName = '';
   let help = '';
   let unit = '';
-  while (r.more()) {
-    const [field, wire] = r.tag();
-    if (field === 1 && wire === 0) type = METADATA_TYPES[r.int64()] ?? 'unknown';
-    else if (field === 2 && wire === 2) metricFamilyName = r.string();
-    else if (field === 4 && wire === 2) help = r.string();
-    else if (field === 5 && wire === 2) unit = r.string();
-    else r.skip(wire);
+  while (r.pos < end) {
+    const tag = r.varint(end);
+    if (tag === 0x08) type = METADATA_TYPES[r.int64(end)] ?? 'unknown';
+    else if (tag === 0x12) metricFamilyName = r.string(end);
+    else if (tag === 0x22) help = r.string(end);
+    else if (tag === 0x2a) unit = r.string(end);
+    else r.skip(tag, end);
   }
   return { type, metricFamilyName, help, unit };
 }
@@ -227,31 +305,22 @@ function snappyUncompressedLength(body: Uint8Array): number {
   return -1;
 }
 
-/**
- * A growable protobuf writer. Length-delimited fields reserve 5 bytes for the length, then shift
- * the body left once the size is known (cheap: bodies are small).
- */
+/** A protobuf writer into a buffer of the exact size computed beforehand. */
 class ProtoWriter {
-  #buf = new Uint8Array(4096);
-  #view = new DataView(this.#buf.buffer);
+  readonly #buf: Uint8Array;
+  readonly #view: DataView;
   #pos = 0;
 
-  #ensure(n: number): void {
-    if (this.#pos + n <= this.#buf.length) return;
-    let size = this.#buf.length * 2;
-    while (size < this.#pos + n) size *= 2;
-    const next = new Uint8Array(size);
-    next.set(this.#buf.subarray(0, this.#pos));
-    this.#buf = next;
-    this.#view = new DataView(next.buffer);
+  constructor(size: number) {
+    this.#buf = new Uint8Array(size);
+    this.#view = new DataView(this.#buf.buffer);
   }
 
-  tag(field: number, wire: number): void {
-    this.varint(field * 8 + wire);
+  byte(b: number): void {
+    this.#buf[this.#pos++] = b;
   }
 
   varint(v: number): void {
-    this.#ensure(10);
     if (v < 0) {
       // Two's complement over 64 bits, as protobuf encodes a negative int64.
       let big = BigInt.asUintN(64, BigInt(v));
@@ -269,87 +338,67 @@ class ProtoWriter {
     this.#buf[this.#pos++] = v;
   }
 
-  double(field: number, v: number): void {
-    this.tag(field, 1);
-    this.#ensure(8);
+  double(tag: number, v: number): void {
+    this.#buf[this.#pos++] = tag;
     this.#view.setFloat64(this.#pos, v, true);
     this.#pos += 8;
   }
 
-  string(field: number, s: string): void {
-    this.tag(field, 2);
-    // At most 3 bytes per UTF-16 unit.
-    this.#ensure(5 + s.length * 3);
-    const mark = this.beginLength();
-    const { written } = utf8.encodeInto(s, this.#buf.subarray(this.#pos));
-    this.#pos += written;
-    this.endLength(mark);
-  }
-
-  /** Reserves room for a length; returns the mark to pass to {@link endLength}. */
-  beginLength(): number {
-    this.#ensure(5);
-    const mark = this.#pos;
-    this.#pos += 5;
-    return mark;
-  }
-
-  endLength(mark: number): void {
-    const bodyStart = mark + 5;
-    const len = this.#pos - bodyStart;
-    let lenBytes = 1;
-    for (let v = len; v >= 0x80; v = Math.floor(v / 128)) lenBytes++;
-    let p = mark;
-    let v = len;
-    while (v >= 0x80) {
-      this.#buf[p++] = (v % 128) | 0x80;
-      v = Math.floor(v / 128);
+  /** A string field whose UTF-8 length `len` is known. */
+  string(tag: number, s: string, len: number): void {
+    this.#buf[this.#pos++] = tag;
+    this.varint(len);
+    if (len === s.length) {
+      // ASCII: byte per char, faster than encodeInto for the short strings labels are.
+      const buf = this.#buf;
+      const at = this.#pos;
+      for (let i = 0; i < len; i++) buf[at + i] = s.charCodeAt(i);
+    } else {
+      utf8.encodeInto(s, this.#buf.subarray(this.#pos, this.#pos + len));
     }
-    this.#buf[p++] = v;
-    if (lenBytes < 5) {
-      this.#buf.copyWithin(mark + lenBytes, bodyStart, this.#pos);
-      this.#pos -= 5 - lenBytes;
-    }
+    this.#pos += len;
   }
 
   finish(): Uint8Array {
-    return this.#buf.slice(0, this.#pos);
+    if (this.#pos !== this.#buf.length) {
+      throw new BugError(`protobuf size mismatch: computed ${this.#buf.length}, wrote ${this.#pos}`);
+    }
+    return this.#buf;
   }
 }
 
-/** A bounds-checked protobuf reader over a slice. Throws plain Errors; callers wrap them. */
+/**
+ * A bounds-checked protobuf reader: one per buffer, positions and message ends passed along so
+ * nested messages allocate nothing. Throws plain Errors; callers wrap them.
+ */
 class ProtoReader {
-  readonly #buf: Uint8Array;
+  readonly buf: Uint8Array;
   readonly #view: DataView;
-  #pos: number;
-  readonly #end: number;
+  pos = 0;
 
-  constructor(buf: Uint8Array, view?: DataView, start = 0, end = buf.length) {
-    this.#buf = buf;
-    this.#view = view ?? new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-    this.#pos = start;
-    this.#end = end;
+  constructor(buf: Uint8Array) {
+    this.buf = buf;
+    this.#view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   }
 
-  more(): boolean {
-    return this.#pos < this.#end;
-  }
-
-  tag(): [field: number, wire: number] {
-    const t = this.int64();
-    const field = Math.floor(t / 8);
-    if (field === 0) throw new Error(`invalid field number 0 at byte ${this.#pos}`);
-    return [field, t & 7];
+  /** A varint below 2^32 (tags, lengths): the common fast path. */
+  varint(end: number): number {
+    const p = this.pos;
+    if (p < end && this.buf[p]! < 0x80) {
+      this.pos = p + 1;
+      return this.buf[p]!;
+    }
+    return this.int64(end);
   }
 
   /** A varint as a JS number (exact for |v| < 2^53; negative int64 via two's complement). */
-  int64(): number {
+  int64(end: number): number {
     let result = 0;
     let shift = 1;
-    const start = this.#pos;
+    const start = this.pos;
     for (let i = 0; i < 10; i++) {
-      if (this.#pos >= this.#end) throw new Error(`truncated varint at byte ${start}`);
-      const b = this.#buf[this.#pos++]!;
+      if (this.pos >= end) throw new Error(`truncated varint at byte ${start}`);
+      const b = this.buf[this.pos++]!;
       if (i === 9 && b > 1) throw new Error(`varint too long at byte ${start}`);
       result += (b & 0x7f) * shift;
       if ((b & 0x80) === 0) {
@@ -364,66 +413,76 @@ class ProtoReader {
   #bigVarint(start: number): bigint {
     let result = 0n;
     let shift = 0n;
-    for (let p = start; p < this.#pos; p++) {
-      result |= BigInt(this.#buf[p]! & 0x7f) << shift;
+    for (let p = start; p < this.pos; p++) {
+      result |= BigInt(this.buf[p]! & 0x7f) << shift;
       shift += 7n;
     }
     return result;
   }
 
-  double(): number {
-    if (this.#pos + 8 > this.#end) throw new Error(`truncated double at byte ${this.#pos}`);
-    const v = this.#view.getFloat64(this.#pos, true);
-    this.#pos += 8;
+  double(end: number): number {
+    if (this.pos + 8 > end) throw new Error(`truncated double at byte ${this.pos}`);
+    const v = this.#view.getFloat64(this.pos, true);
+    this.pos += 8;
     return v;
   }
 
-  #lengthDelimited(): [start: number, end: number] {
-    const at = this.#pos;
-    const len = this.int64();
-    if (len < 0 || this.#pos + len > this.#end) {
+  /** Reads a length prefix; returns where the length-delimited field ends. */
+  lengthEnd(end: number): number {
+    const at = this.pos;
+    const len = this.varint(end);
+    if (len < 0 || this.pos + len > end) {
       throw new Error(`length ${len} at byte ${at} runs past the end of its message`);
     }
-    const start = this.#pos;
-    this.#pos += len;
-    return [start, this.#pos];
+    return this.pos + len;
   }
 
-  string(): string {
-    const [start, end] = this.#lengthDelimited();
+  string(end: number): string {
+    const stop = this.lengthEnd(end);
+    const b = this.buf;
+    const start = this.pos;
+    this.pos = stop;
+    if (stop - start <= 64) {
+      // Short ASCII strings (label names and values) without TextDecoder's per-call cost.
+      let ascii = true;
+      for (let i = start; i < stop; i++) {
+        if (b[i]! >= 0x80) {
+          ascii = false;
+          break;
+        }
+      }
+      if (ascii) return String.fromCharCode.apply(null, b.subarray(start, stop) as unknown as number[]);
+    }
     try {
-      return utf8Decoder.decode(this.#buf.subarray(start, end));
+      return utf8Decoder.decode(b.subarray(start, stop));
     } catch {
       throw new Error(`invalid UTF-8 in string at byte ${start}`);
     }
   }
 
-  sub(): ProtoReader {
-    const [start, end] = this.#lengthDelimited();
-    return new ProtoReader(this.#buf, this.#view, start, end);
-  }
-
-  skip(wire: number): void {
+  skip(tag: number, end: number): void {
+    const wire = tag & 7;
+    if (tag < 8) throw new Error(`invalid field number 0 at byte ${this.pos}`);
     switch (wire) {
       case 0:
-        this.int64();
+        this.int64(end);
         return;
       case 1:
-        this.#advance(8);
+        this.#advance(8, end);
         return;
       case 2:
-        this.#lengthDelimited();
+        this.pos = this.lengthEnd(end);
         return;
       case 5:
-        this.#advance(4);
+        this.#advance(4, end);
         return;
       default:
-        throw new Error(`unsupported wire type ${wire} at byte ${this.#pos}`);
+        throw new Error(`unsupported wire type ${wire} at byte ${this.pos}`);
     }
   }
 
-  #advance(n: number): void {
-    if (this.#pos + n > this.#end) throw new Error(`truncated field at byte ${this.#pos}`);
-    this.#pos += n;
+  #advance(n: number, end: number): void {
+    if (this.pos + n > end) throw new Error(`truncated field at byte ${this.pos}`);
+    this.pos += n;
   }
 }
