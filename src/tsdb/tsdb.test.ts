@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { appendFile, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -106,6 +106,22 @@ describe('TSDB', () => {
       want.get(key)!.filter(([t]) => t < 2_000 || t > 3_000),
     );
     expect([...got.entries()]).toEqual([...want.entries()]);
+    await db2.close();
+    await db.close();
+  });
+
+  it('opens after a torn WAL tail, keeping the records before it', async () => {
+    const db = await TSDB.open(dir, opts);
+    await fill(db, 2, 0, 5_000, 1000);
+    const walDir = join(dir, 'wal');
+    const last = (await readdir(walDir)).sort().pop()!;
+    await appendFile(join(walDir, last), Uint8Array.of(40, 0, 0, 0, 1, 2, 3));
+    const log = new RecordingLogger();
+    const db2 = await TSDB.open(dir, { ...opts, logger: log });
+    expect([...(await dump(db2.querier(0, 1e9))).entries()]).toEqual([
+      ...expected(2, 0, 5_000, 1000).entries(),
+    ]);
+    expect(log.records.some((r) => r.level === 'warn')).toBe(true);
     await db2.close();
     await db.close();
   });
