@@ -195,6 +195,32 @@ describe('decodeWriteRequest', () => {
     expect((caught as AppError).message).toContain(message);
   });
 
+  it('rejects a negative length (a 10-byte varint) without looping', () => {
+    const body = compress(new Uint8Array([0x0a, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01]));
+    expect(() => decodeWriteRequest(body)).toThrow(/length -1 at byte 1 runs past the end/);
+  });
+
+  it('either decodes a mutated body or throws bad_input, never anything else', () => {
+    let seed = 7;
+    const random = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed % n;
+    };
+    let rejected = 0;
+    for (let trial = 0; trial < 500; trial++) {
+      const mutated = raw.slice();
+      for (let k = 0; k <= random(4); k++) mutated[random(mutated.length)] = random(256);
+      try {
+        decodeWriteRequest(compress(mutated));
+      } catch (err) {
+        expect(err).toBeInstanceOf(AppError);
+        expect((err as AppError).code).toBe('bad_input');
+        rejected++;
+      }
+    }
+    expect(rejected).toBeGreaterThan(0);
+  });
+
   it('refuses a body that uncompresses beyond the limit before inflating it', () => {
     expect(() => decodeWriteRequest(valid, { maxUncompressedBytes: 10 })).toThrow(/over the limit of 10/);
   });
