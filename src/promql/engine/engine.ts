@@ -61,6 +61,9 @@ interface Loaded {
   readonly labels: Labels;
   readonly ts: Float64Array;
   readonly vs: Float64Array;
+  /** The same samples without stale markers (what range selectors see); shared when there are none. */
+  readonly fts: Float64Array;
+  readonly fvs: Float64Array;
 }
 
 /**
@@ -127,16 +130,14 @@ export class Engine {
             : val.kind === 'vector'
               ? val.v
               : [];
-        const seen = new Set<string>();
         for (const s of samples) {
           const key = labelsKey(s.labels);
-          if (seen.has(key))
-            throw new AppError('bad_input', 'vector cannot contain metrics with the same labelset');
-          seen.add(key);
           let series = bySeries.get(key);
           if (!series) {
             series = { labels: s.labels, dropName: s.dropName, ts: [], vs: [] };
             bySeries.set(key, series);
+          } else if (series.ts[series.ts.length - 1] === ts) {
+            throw new AppError('bad_input', 'vector cannot contain metrics with the same labelset');
           }
           series.ts.push(ts);
           series.vs.push(s.v);
@@ -144,7 +145,7 @@ export class Engine {
         }
         ev.addSamples(samples.length);
       }
-      const series: ISeries[] = [...bySeries.values()];
+      const series: ISeries[] = [...bySeries.values()].map((s) => ({ ...s, lo: 0, hi: s.ts.length }));
       const matrix = cleanupMatrix(series);
       return {
         value: { type: 'matrix', matrix },
@@ -235,7 +236,21 @@ function materialize(s: {
     vs[n] = it.atV();
     n++;
   }
-  return { labels: s.labels, ts: ts.subarray(0, n), vs: vs.subarray(0, n) };
+  ts = ts.subarray(0, n);
+  vs = vs.subarray(0, n);
+  let stale = 0;
+  for (let i = 0; i < n; i++) if (isStaleNaN(vs[i]!)) stale++;
+  if (stale === 0) return { labels: s.labels, ts, vs, fts: ts, fvs: vs };
+  const fts = new Float64Array(n - stale);
+  const fvs = new Float64Array(n - stale);
+  let j = 0;
+  for (let i = 0; i < n; i++) {
+    if (isStaleNaN(vs[i]!)) continue;
+    fts[j] = ts[i]!;
+    fvs[j] = vs[i]!;
+    j++;
+  }
+  return { labels: s.labels, ts, vs, fts, fvs };
 }
 
 interface RangeCtx {
@@ -327,29 +342,41 @@ function dropMetricName(labels: Labels): Labels {
 
 /** Applies delayed name removal to a range result and merges series that became equal. */
 function cleanupMatrix(series: ISeries[]): Series[] {
-  const merged = new Map<string, { labels: Labels; pts: Map<number, number> }>();
+  const groups = new Map<string, { labels: Labels; members: ISeries[] }>();
   for (const s of series) {
     const labels = s.dropName ? dropMetricName(s.labels) : s.labels;
     const key = labelsKey(labels);
-    let m = merged.get(key);
-    if (!m) {
-      m = { labels, pts: new Map() };
-      merged.set(key, m);
-    }
-    for (let i = 0; i < s.ts.length; i++) {
-      const t = s.ts[i]!;
-      if (m.pts.has(t))
-        throw new AppError('bad_input', 'vector cannot contain metrics with the same labelset');
-      m.pts.set(t, s.vs[i]!);
-    }
+    const g = groups.get(key);
+    if (g) g.members.push(s);
+    else groups.set(key, { labels, members: [s] });
   }
   const out: Series[] = [];
-  for (const m of merged.values()) {
-    const times = [...m.pts.keys()].sort((a, b) => a - b);
-    const ts = new Float64Array(times);
-    const vs = new Float64Array(times.length);
-    times.forEach((t, i) => (vs[i] = m.pts.get(t)!));
-    out.push({ labels: m.labels, ts, vs });
+  for (const g of groups.values()) {
+    if (g.members.length === 1) {
+      const m = g.members[0]!;
+      const ts = new Float64Array(m.hi - m.lo);
+      const vs = new Float64Array(m.hi - m.lo);
+      for (let i = m.lo; i < m.hi; i++) {
+        ts[i - m.lo] = m.ts[i]!;
+        vs[i - m.lo] = m.vs[i]!;
+      }
+      out.push({ labels: g.labels, ts, vs });
+      continue;
+    }
+    const pts = new Map<number, number>();
+    for (const m of g.members)
+      for (let i = m.lo; i < m.hi; i++) {
+        const t = m.ts[i]!;
+        if (pts.has(t))
+          throw new AppError('bad_input', 'vector cannot contain metrics with the same labelset');
+        pts.set(t, m.vs[i]!);
+      }
+    const times = [...pts.keys()].sort((a, b) => a - b);
+    out.push({
+      labels: g.labels,
+      ts: Float64Array.from(times),
+      vs: Float64Array.from(times, (t) => pts.get(t)!),
+    });
   }
   out.sort((a, b) => compareLabels(a.labels, b.labels));
   return out;
@@ -487,20 +514,11 @@ class Evaluator {
     const series: ISeries[] = [];
     let n = 0;
     for (const s of this.#i.loaded.get(vs) ?? []) {
-      const lo = upperBound(s.ts, refT - rangeMs);
-      const hi = upperBound(s.ts, refT);
+      const lo = upperBound(s.fts, refT - rangeMs);
+      const hi = upperBound(s.fts, refT);
       if (lo >= hi) continue;
-      const ts: number[] = [];
-      const vals: number[] = [];
-      for (let i = lo; i < hi; i++) {
-        const v = s.vs[i]!;
-        if (isStaleNaN(v)) continue;
-        ts.push(s.ts[i]!);
-        vals.push(v);
-      }
-      if (ts.length === 0) continue;
-      n += ts.length;
-      series.push({ labels: s.labels, ts, vs: vals, dropName: false });
+      n += hi - lo;
+      series.push({ labels: s.labels, ts: s.fts, vs: s.fvs, lo, hi, dropName: false });
     }
     this.addSamples(n);
     return { series, rangeMs, refT, selector: vs };
@@ -513,7 +531,7 @@ class Evaluator {
     const mint = refT - e.rangeMs;
     let start = step * Math.trunc(mint / step);
     if (start <= mint) start += step;
-    const bySeries = new Map<string, ISeries>();
+    const bySeries = new Map<string, { labels: Labels; ts: number[]; vs: number[]; dropName: boolean }>();
     const saved = this.#samples;
     for (let ts = start; ts <= refT; ts += step) {
       const v = this.eval(e.expr, ts);
@@ -534,9 +552,9 @@ class Evaluator {
       this.#samples = saved;
       this.addSamples(0);
     }
-    const series = [...bySeries.values()];
+    const series: ISeries[] = [...bySeries.values()].map((s) => ({ ...s, lo: 0, hi: s.ts.length }));
     let n = 0;
-    for (const s of series) n += s.ts.length;
+    for (const s of series) n += s.hi - s.lo;
     this.#samples = saved;
     this.addSamples(n);
     return { series, rangeMs: e.rangeMs, refT, selector: null };
@@ -719,7 +737,28 @@ function vectorScalarBinop(
   return out;
 }
 
+const signatureCache = new WeakMap<VectorMatching, (labels: Labels) => string>();
+
+/** The join signature of a label set for a matching clause, cached per clause and label set. */
 function signatureFn(m: VectorMatching): (labels: Labels) => string {
+  let f = signatureCache.get(m);
+  if (f === undefined) {
+    const compute = computeSignatureFn(m);
+    const cache = new WeakMap<Labels, string>();
+    f = (labels) => {
+      let sig = cache.get(labels);
+      if (sig === undefined) {
+        sig = compute(labels);
+        cache.set(labels, sig);
+      }
+      return sig;
+    };
+    signatureCache.set(m, f);
+  }
+  return f;
+}
+
+function computeSignatureFn(m: VectorMatching): (labels: Labels) => string {
   if (m.on) {
     const names = [...m.matchingLabels].sort();
     return (labels) => {
@@ -763,7 +802,37 @@ function matchLabels(labels: Labels, m: VectorMatching): Labels {
   return labels.filter((l) => l.name !== METRIC_NAME && !m.matchingLabels.includes(l.name));
 }
 
+const resultMetricCache = new WeakMap<
+  VectorMatching,
+  Map<BinaryOp, WeakMap<Labels, WeakMap<Labels, Labels>>>
+>();
+
+/** The labels of a binary operation's result, cached per clause and operand label sets. */
 function resultMetric(lhs: Labels, rhs: Labels, op: BinaryOp, m: VectorMatching): Labels {
+  let byOp = resultMetricCache.get(m);
+  if (!byOp) {
+    byOp = new Map();
+    resultMetricCache.set(m, byOp);
+  }
+  let byLhs = byOp.get(op);
+  if (!byLhs) {
+    byLhs = new WeakMap();
+    byOp.set(op, byLhs);
+  }
+  let byRhs = byLhs.get(lhs);
+  if (!byRhs) {
+    byRhs = new WeakMap();
+    byLhs.set(lhs, byRhs);
+  }
+  let out = byRhs.get(rhs);
+  if (!out) {
+    out = computeResultMetric(lhs, rhs, op, m);
+    byRhs.set(rhs, out);
+  }
+  return out;
+}
+
+function computeResultMetric(lhs: Labels, rhs: Labels, op: BinaryOp, m: VectorMatching): Labels {
   let out: Label[] = [...lhs];
   if (!isComparisonOp(op))
     out = out.filter((l) => l.name !== METRIC_NAME && l.name !== '__type__' && l.name !== '__unit__');

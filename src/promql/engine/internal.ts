@@ -15,11 +15,17 @@ export interface ISample {
   t?: number;
 }
 
-/** One series of a range vector during evaluation (no stale markers inside). */
+/**
+ * One series of a range vector during evaluation (no stale markers inside). For a range selector
+ * these are views into the loaded data: never write to them.
+ */
 export interface ISeries {
   labels: Labels;
-  ts: number[];
-  vs: number[];
+  ts: ArrayLike<number>;
+  vs: ArrayLike<number>;
+  /** The series' points are indexes [lo, hi) of ts/vs (views without allocation). */
+  lo: number;
+  hi: number;
   dropName: boolean;
 }
 
@@ -39,10 +45,16 @@ export type IValue =
   | { kind: 'string'; v: string }
   | { kind: 'matrix'; m: IMatrix };
 
-/** A string key identifying a label set. */
+const keyCache = new WeakMap<Labels, string>();
+
+/** A string key identifying a label set; cached per label-set object (label sets are immutable). */
 export function labelsKey(labels: Labels): string {
-  let key = '';
-  for (const l of labels) key += `${l.name}\u0000${l.value}\u0001`;
+  let key = keyCache.get(labels);
+  if (key === undefined) {
+    key = '';
+    for (const l of labels) key += `${l.name}\u0000${l.value}\u0001`;
+    keyCache.set(labels, key);
+  }
   return key;
 }
 

@@ -37,6 +37,9 @@ function groupingLabels(labels: Labels, grouping: readonly string[], without: bo
   return labels.filter((l) => grouping.includes(l.name));
 }
 
+/** Grouping labels and key per aggregation and input label set (both immutable). */
+const groupingCache = new WeakMap<AggregateExpr, WeakMap<Labels, [string, Labels]>>();
+
 interface Group {
   labels: Labels;
   samples: ISample[];
@@ -53,9 +56,19 @@ export function aggregate(
   annos: Annotations,
 ): ISample[] {
   const groups = new Map<string, Group>();
+  let cache = groupingCache.get(e);
+  if (!cache) {
+    cache = new WeakMap();
+    groupingCache.set(e, cache);
+  }
   const keyOf = (s: ISample): [string, Labels] => {
-    const labels = groupingLabels(s.labels, e.grouping, e.without);
-    return [labelsKey(labels), labels];
+    let hit = cache.get(s.labels);
+    if (!hit) {
+      const labels = groupingLabels(s.labels, e.grouping, e.without);
+      hit = [labelsKey(labels), labels];
+      cache.set(s.labels, hit);
+    }
+    return hit;
   };
   if (e.op === 'count_values') return countValues(e, String(param), input);
   for (const s of input) {

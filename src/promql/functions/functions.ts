@@ -105,72 +105,88 @@ const dateFns: Record<string, DatePart> = {
 
 type RangeFn = (s: ISeries, m: IMatrix, ctx: FnContext, args: IValue[]) => number | undefined;
 
-/** Range-vector functions evaluated per series; undefined means "no output for this series". */
+/** The values of a series window as a fresh array (for sorting). */
+function windowValues(s: ISeries): number[] {
+  const out: number[] = [];
+  for (let i = s.lo; i < s.hi; i++) out.push(s.vs[i]!);
+  return out;
+}
+
+/** Range-vector functions evaluated per series window [lo, hi); undefined means no output. */
 const rangeFns: Record<string, RangeFn> = {
   rate: (s, m) => extrapolatedRate(s, m, true, true),
   increase: (s, m) => extrapolatedRate(s, m, true, false),
   delta: (s, m) => extrapolatedRate(s, m, false, false),
   irate: (s) => instantValue(s, true),
   idelta: (s) => instantValue(s, false),
-  avg_over_time: (s) => avgOf(s.vs),
+  avg_over_time: (s) => avgOf(s),
   sum_over_time: (s) => {
     let sum = 0;
     let c = 0;
-    for (const v of s.vs) [sum, c] = kahanSumInc(v, sum, c);
+    for (let i = s.lo; i < s.hi; i++) [sum, c] = kahanSumInc(s.vs[i]!, sum, c);
     return sum + c;
   },
-  count_over_time: (s) => s.vs.length,
+  count_over_time: (s) => s.hi - s.lo,
   min_over_time: (s) => {
-    let r = s.vs[0]!;
-    for (const v of s.vs) if (v < r || Number.isNaN(r)) r = v;
+    let r = s.vs[s.lo]!;
+    for (let i = s.lo; i < s.hi; i++) {
+      const v = s.vs[i]!;
+      if (v < r || Number.isNaN(r)) r = v;
+    }
     return r;
   },
   max_over_time: (s) => {
-    let r = s.vs[0]!;
-    for (const v of s.vs) if (v > r || Number.isNaN(r)) r = v;
+    let r = s.vs[s.lo]!;
+    for (let i = s.lo; i < s.hi; i++) {
+      const v = s.vs[i]!;
+      if (v > r || Number.isNaN(r)) r = v;
+    }
     return r;
   },
-  last_over_time: (s) => s.vs[s.vs.length - 1],
-  first_over_time: (s) => s.vs[0],
+  last_over_time: (s) => s.vs[s.hi - 1],
+  first_over_time: (s) => s.vs[s.lo],
   present_over_time: () => 1,
-  ts_of_last_over_time: (s) => s.ts[s.ts.length - 1]! / 1000,
-  ts_of_first_over_time: (s) => s.ts[0]! / 1000,
+  ts_of_last_over_time: (s) => s.ts[s.hi - 1]! / 1000,
+  ts_of_first_over_time: (s) => s.ts[s.lo]! / 1000,
   ts_of_max_over_time: (s) => {
-    let r = s.vs[0]!;
-    let t = s.ts[0]!;
-    s.vs.forEach((v, i) => {
+    let r = s.vs[s.lo]!;
+    let t = s.ts[s.lo]!;
+    for (let i = s.lo; i < s.hi; i++) {
+      const v = s.vs[i]!;
       if (v >= r || Number.isNaN(r)) {
         r = v;
         t = s.ts[i]!;
       }
-    });
+    }
     return t / 1000;
   },
   ts_of_min_over_time: (s) => {
-    let r = s.vs[0]!;
-    let t = s.ts[0]!;
-    s.vs.forEach((v, i) => {
+    let r = s.vs[s.lo]!;
+    let t = s.ts[s.lo]!;
+    for (let i = s.lo; i < s.hi; i++) {
+      const v = s.vs[i]!;
       if (v <= r || Number.isNaN(r)) {
         r = v;
         t = s.ts[i]!;
       }
-    });
+    }
     return t / 1000;
   },
-  stddev_over_time: (s) => Math.sqrt(varianceOf(s.vs)),
-  stdvar_over_time: (s) => varianceOf(s.vs),
+  stddev_over_time: (s) => Math.sqrt(varianceOf(s)),
+  stdvar_over_time: (s) => varianceOf(s),
   mad_over_time: (s) => {
-    if (s.vs.some((v) => Number.isNaN(v))) return NaN;
-    const median = quantile(0.5, [...s.vs]);
+    const values = windowValues(s);
+    if (values.some((v) => Number.isNaN(v))) return NaN;
+    const median = quantile(0.5, [...values]);
     return quantile(
       0.5,
-      s.vs.map((v) => Math.abs(v - median)),
+      values.map((v) => Math.abs(v - median)),
     );
   },
-  quantile_over_time: (s, _m, _ctx, args) => quantile(scalarArg(args, 0), [...s.vs]),
+  quantile_over_time: (s, _m, _ctx, args) => quantile(scalarArg(args, 0), windowValues(s)),
   changes: (s) => {
     let n = 0;
-    for (let i = 1; i < s.vs.length; i++) {
+    for (let i = s.lo + 1; i < s.hi; i++) {
       const a = s.vs[i - 1]!;
       const b = s.vs[i]!;
       if (a !== b && !(Number.isNaN(a) && Number.isNaN(b))) n++;
@@ -179,16 +195,16 @@ const rangeFns: Record<string, RangeFn> = {
   },
   resets: (s) => {
     let n = 0;
-    for (let i = 1; i < s.vs.length; i++) if (s.vs[i]! < s.vs[i - 1]!) n++;
+    for (let i = s.lo + 1; i < s.hi; i++) if (s.vs[i]! < s.vs[i - 1]!) n++;
     return n;
   },
   deriv: (s) => {
-    if (s.ts.length < 2) return undefined;
-    return linearRegression(s.ts, s.vs, s.ts[0]!)[0];
+    if (s.hi - s.lo < 2) return undefined;
+    return linearRegression(s.ts, s.vs, s.lo, s.hi, s.ts[s.lo]!)[0];
   },
   predict_linear: (s, _m, ctx, args) => {
-    if (s.ts.length < 2) return undefined;
-    const [slope, intercept] = linearRegression(s.ts, s.vs, ctx.t);
+    if (s.hi - s.lo < 2) return undefined;
+    const [slope, intercept] = linearRegression(s.ts, s.vs, s.lo, s.hi, ctx.t);
     return slope * scalarArg(args, 1) + intercept;
   },
   double_exponential_smoothing: (s, _m, _ctx, args) => {
@@ -201,13 +217,14 @@ const rangeFns: Record<string, RangeFn> = {
       );
     if (!(tf > 0 && tf < 1))
       throw new AppError('bad_input', `invalid trend factor. Expected: 0 < tf < 1, got: ${tf.toFixed(6)}`);
-    const n = s.vs.length;
+    const n = s.hi - s.lo;
     if (n < 2) return undefined;
+    const v = (i: number): number => s.vs[s.lo + i]!;
     let s0 = 0;
-    let s1 = s.vs[0]!;
-    let b = s.vs[1]! - s.vs[0]!;
+    let s1 = v(0);
+    let b = v(1) - v(0);
     for (let i = 1; i < n; i++) {
-      const x = sf * s.vs[i]!;
+      const x = sf * v(i);
       if (i - 1 !== 0) b = tf * (s1 - s0) + (1 - tf) * b;
       const y = (1 - sf) * (s1 + b);
       s0 = s1;
@@ -217,15 +234,16 @@ const rangeFns: Record<string, RangeFn> = {
   },
 };
 
-function avgOf(vs: number[]): number {
-  if (vs.length === 1) return vs[0]!;
-  let sum = vs[0]!;
+function avgOf(s: ISeries): number {
+  const n = s.hi - s.lo;
+  if (n === 1) return s.vs[s.lo]!;
+  let sum = s.vs[s.lo]!;
   let c = 0;
   let mean = 0;
   let incremental = false;
   let count = 1;
-  for (let i = 1; i < vs.length; i++) {
-    const f = vs[i]!;
+  for (let i = s.lo + 1; i < s.hi; i++) {
+    const f = s.vs[i]!;
     count++;
     if (!incremental) {
       const [nv, nc] = kahanSumInc(f, sum, c);
@@ -244,13 +262,14 @@ function avgOf(vs: number[]): number {
   return incremental ? mean + c : sum / count + c / count;
 }
 
-function varianceOf(vs: number[]): number {
+function varianceOf(s: ISeries): number {
   let count = 0;
   let mean = 0;
   let cMean = 0;
   let aux = 0;
   let cAux = 0;
-  for (const v of vs) {
+  for (let i = s.lo; i < s.hi; i++) {
+    const v = s.vs[i]!;
     count++;
     const delta = v - (mean + cMean);
     [mean, cMean] = kahanSumInc(delta / count, mean, cMean);
@@ -261,16 +280,18 @@ function varianceOf(vs: number[]): number {
 
 /** rate/increase/delta with Prometheus's extrapolation to the window edges. */
 function extrapolatedRate(s: ISeries, m: IMatrix, isCounter: boolean, isRate: boolean): number | undefined {
-  const n = s.vs.length;
+  const n = s.hi - s.lo;
   if (n < 2) return undefined;
   const rangeStart = m.refT - m.rangeMs;
   const rangeEnd = m.refT;
-  const firstT = s.ts[0]!;
-  const lastT = s.ts[n - 1]!;
-  let result = s.vs[n - 1]! - s.vs[0]!;
+  const firstT = s.ts[s.lo]!;
+  const lastT = s.ts[s.hi - 1]!;
+  const firstV = s.vs[s.lo]!;
+  let result = s.vs[s.hi - 1]! - firstV;
   if (isCounter) {
-    let last = s.vs[0]!;
-    for (const v of s.vs) {
+    let last = firstV;
+    for (let i = s.lo; i < s.hi; i++) {
+      const v = s.vs[i]!;
       if (v < last) result += last;
       last = v;
     }
@@ -281,8 +302,8 @@ function extrapolatedRate(s: ISeries, m: IMatrix, isCounter: boolean, isRate: bo
   const averageDurationBetweenSamples = sampledInterval / (n - 1);
   const threshold = averageDurationBetweenSamples * 1.1;
   if (durationToStart >= threshold) durationToStart = averageDurationBetweenSamples / 2;
-  if (isCounter && result > 0 && s.vs[0]! >= 0) {
-    const durationToZero = sampledInterval * (s.vs[0]! / result);
+  if (isCounter && result > 0 && firstV >= 0) {
+    const durationToZero = sampledInterval * (firstV / result);
     if (durationToZero < durationToStart) durationToStart = durationToZero;
   }
   if (durationToEnd >= threshold) durationToEnd = averageDurationBetweenSamples / 2;
@@ -292,12 +313,11 @@ function extrapolatedRate(s: ISeries, m: IMatrix, isCounter: boolean, isRate: bo
 }
 
 function instantValue(s: ISeries, isRate: boolean): number | undefined {
-  const n = s.vs.length;
-  if (n < 2) return undefined;
-  const last = s.vs[n - 1]!;
-  const prev = s.vs[n - 2]!;
+  if (s.hi - s.lo < 2) return undefined;
+  const last = s.vs[s.hi - 1]!;
+  const prev = s.vs[s.hi - 2]!;
   let result = isRate && last < prev ? last : last - prev;
-  const interval = s.ts[n - 1]! - s.ts[n - 2]!;
+  const interval = s.ts[s.hi - 1]! - s.ts[s.hi - 2]!;
   if (interval === 0) return undefined;
   if (isRate) result /= interval / 1000;
   return result;
@@ -317,7 +337,7 @@ function evalRangeFn(name: string, ctx: FnContext, args: IValue[]): IValue {
   const out: ISample[] = [];
   const dropName = !keepsName.has(name);
   for (const s of m.series) {
-    if (s.vs.length === 0) continue;
+    if (s.hi <= s.lo) continue;
     const v = f(s, m, ctx, args);
     if (v === undefined) continue;
     out.push({ labels: s.labels, v, dropName: dropName || s.dropName });
@@ -622,7 +642,7 @@ export function callFunction(ctx: FnContext, args: IValue[]): IValue {
         : vec([{ labels: absentLabels(ctx.call.args[0]!), v: 1, dropName: false }]);
     case 'absent_over_time': {
       const m = matrixArg(args, 0);
-      return m.series.some((s) => s.vs.length > 0)
+      return m.series.some((s) => s.hi > s.lo)
         ? vec([])
         : vec([{ labels: absentLabels(ctx.call.args[0]!), v: 1, dropName: false }]);
     }

@@ -66,12 +66,14 @@ export function formatGoFloatG(v: number): string {
 }
 
 /**
- * Least-squares fit of (t - interceptTime in s, v); returns slope and intercept, as Prometheus's
+ * Least-squares fit of (t - interceptTime in s, v) over indexes [lo, hi); returns slope and intercept, as Prometheus's
  * linearRegression (constant input yields slope 0 exactly).
  */
 export function linearRegression(
   ts: ArrayLike<number>,
   vs: ArrayLike<number>,
+  lo: number,
+  hi: number,
   interceptTime: number,
 ): [number, number] {
   let n = 0;
@@ -83,11 +85,11 @@ export function linearRegression(
   let cXY = 0;
   let sumX2 = 0;
   let cX2 = 0;
-  const initY = vs[0]!;
+  const initY = vs[lo]!;
   let constY = true;
-  for (let i = 0; i < ts.length; i++) {
+  for (let i = lo; i < hi; i++) {
     const v = vs[i]!;
-    if (constY && i > 0 && v !== initY) constY = false;
+    if (constY && i > lo && v !== initY) constY = false;
     n++;
     const x = (ts[i]! - interceptTime) / 1000;
     [sumX, cX] = kahanSumInc(x, sumX, cX);
