@@ -195,12 +195,14 @@ export class HeadWal {
             if (type === RECORD_SERIES) continue;
             const d = decodeRecord(rec.data, what);
             if (d.type === 'samples') {
+              for (const ref of d.refs) head.reserveRef(ref);
               head.applySamples(d.refs, d.ts, d.vs, d.refs.length);
               let maxT = -Infinity;
               for (const t of d.ts) if (t > maxT) maxT = t;
               this.#noteSegment(rec.position, maxT);
               samples += d.refs.length;
             } else if (d.type === 'tombstones') {
+              for (const ref of d.refs) head.reserveRef(ref);
               head.deleteRefs(d.refs, d.interval.minT, d.interval.maxT);
             }
           }

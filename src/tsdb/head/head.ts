@@ -213,6 +213,11 @@ export class Head {
 
   #maxRefAdded = 0;
 
+  /** Makes sure new series get ids above `ref` (WAL replay: a ref seen in the log is never reused). */
+  reserveRef(ref: number): void {
+    if (ref >= this.#nextRef) this.#nextRef = ref + 1;
+  }
+
   /** The series with id `ref`. */
   seriesByRef(ref: number): MemSeries | undefined {
     return this.#byRef.get(ref);
