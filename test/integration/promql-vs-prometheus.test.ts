@@ -358,6 +358,46 @@ describe('PromQL and HTTP API: Kanshi vs Debian prometheus 2.42', () => {
     expect(failures).toEqual([]);
   });
 
+  it('answers parameter errors with the same status, errorType and text', async () => {
+    // [path and query string, whether the error text must match too (not for parser wording)]
+    const cases: [string, boolean][] = [
+      ['query?query=up&time=x', true],
+      ['query?query=up&timeout=x', true],
+      ['query?query=sum(', false],
+      ['query', false],
+      ['query_range?query=up&start=10&end=5&step=1', true],
+      ['query_range?query=up&start=0&end=5&step=0', true],
+      ['query_range?query=up&start=0&end=5&step=x', true],
+      ['query_range?query=up&start=0&end=20000&step=1', true],
+      ['query_range?query=up[5m]&start=0&end=5&step=1', true],
+      ['query_range?query=up&end=5&step=1', true],
+      ['query_range?query=up&start=0&end=5', true],
+      ['series', true],
+      ['series?match[]=sum(x)', false],
+      ['series?match[]=up&start=x', true],
+      ['labels?match[]=sum(', false],
+      ['labels?end=x', true],
+      ['label/0bad/values', true],
+      ['label/job/values?start=yesterday', true],
+      ['query_exemplars?query=sum(', false],
+      ['format_query?query=sum(', false],
+    ];
+    for (const [pathAndQuery, sameText] of cases) {
+      const [a, b] = await Promise.all([
+        fetch(`${prom!.url}/api/v1/${pathAndQuery}`),
+        fetch(`${kanshiUrl}/api/v1/${pathAndQuery}`),
+      ]);
+      const want = (await a.json()) as ApiBody;
+      const got = (await b.json()) as ApiBody;
+      expect([b.status, got.status, got.errorType], pathAndQuery).toEqual([
+        a.status,
+        want.status,
+        want.errorType,
+      ]);
+      if (sameText) expect(got.error, pathAndQuery).toBe(want.error);
+    }
+  });
+
   it('lists the same series and label values', async () => {
     const params = { 'match[]': `${G}`, start: String(DATASET_T0 / 1000), end: String(TIMES[3]! / 1000) };
     for (const path of [

@@ -108,7 +108,7 @@ describe('registerPrometheusApi /api/v1/query', () => {
       'query=up&time=yesterday',
       400,
       'bad_data',
-      'invalid parameter "time": cannot parse "yesterday" to a valid timestamp',
+      'invalid parameter "time": Invalid time value for \'time\': cannot parse "yesterday" to a valid timestamp',
     ],
     [
       'query=up&timeout=x',

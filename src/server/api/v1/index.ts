@@ -237,7 +237,7 @@ export function registerPrometheusApi(app: FastifyInstance, opts: PrometheusApiO
     };
 
     both('/api/v1/query', async (form, _req, signal) => {
-      const timeMs = param(form, 'time', parseTime, clock.now());
+      const timeMs = param(form, 'time', timeParam('time'), clock.now());
       const q = queryParams(form);
       const result = await runQuery(
         'query',
@@ -286,8 +286,8 @@ export function registerPrometheusApi(app: FastifyInstance, opts: PrometheusApiO
     });
 
     both('/api/v1/query_exemplars', (form) => {
-      const startMs = param(form, 'start', parseTime, MIN_TIME_MS);
-      const endMs = param(form, 'end', parseTime, MAX_TIME_MS);
+      const startMs = param(form, 'start', timeParam('start'), MIN_TIME_MS);
+      const endMs = param(form, 'end', timeParam('end'), MAX_TIME_MS);
       if (endMs < startMs) throw new ApiError('bad_data', 'end timestamp must not be before start timestamp');
       parseQuery(form);
       // Kanshi stores no exemplars yet: the empty result of a store without any.
@@ -297,8 +297,9 @@ export function registerPrometheusApi(app: FastifyInstance, opts: PrometheusApiO
     both('/api/v1/format_query', (form) => ({ data: JSON.stringify(formatExpr(parseQuery(form))) }));
 
     both('/api/v1/series', async (form, _req, signal) => {
-      const sets = matcherSets(form);
-      if (sets.length === 0) throw new ApiError('bad_data', 'no match[] parameter provided');
+      if (form.getAll('match[]').length === 0)
+        throw new ApiError('bad_data', 'no match[] parameter provided');
+      const sets = matcherSets(form, true);
       const { startMs, endMs } = timeRange(form);
       const limit = parseLimit(form);
       const querier = opts.queryable.querier(startMs, endMs);
@@ -483,15 +484,20 @@ function parseQuery(form: URLSearchParams): Expr {
   }
 }
 
-/** The `match[]` selectors as matcher sets, regexes translated from RE2 as the engine does. */
-function matcherSets(form: URLSearchParams): Matcher[][] {
+/**
+ * The `match[]` selectors as matcher sets, regexes translated from RE2 as the engine does. A parse
+ * error is bad_data, wrapped as `invalid parameter "match[]": …` when `wrap` (the series
+ * endpoint) and bare otherwise, as Prometheus words them.
+ */
+function matcherSets(form: URLSearchParams, wrap = false): Matcher[][] {
   return form.getAll('match[]').map((s) => {
     try {
       return parseMetricSelector(s).map((m) =>
         m.type === '=~' || m.type === '!~' ? { ...m, value: translateRe2(m.value) } : m,
       );
     } catch (err) {
-      if (err instanceof AppError) throw invalidParam('match[]', err.message);
+      if (err instanceof AppError)
+        throw wrap ? invalidParam('match[]', err.message) : new ApiError('bad_data', err.message);
       throw err;
     }
   });
@@ -499,8 +505,24 @@ function matcherSets(form: URLSearchParams): Matcher[][] {
 
 function timeRange(form: URLSearchParams): { startMs: number; endMs: number } {
   return {
-    startMs: param(form, 'start', parseTime, MIN_TIME_MS),
-    endMs: param(form, 'end', parseTime, MAX_TIME_MS),
+    startMs: param(form, 'start', timeParam('start'), MIN_TIME_MS),
+    endMs: param(form, 'end', timeParam('end'), MAX_TIME_MS),
+  };
+}
+
+/**
+ * A time parser for optional time parameters, whose errors Prometheus prefixes with
+ * `Invalid time value for '<name>': ` (query_range's required start and end have no prefix).
+ */
+function timeParam(name: string): (s: string) => number {
+  return (s) => {
+    try {
+      return parseTime(s);
+    } catch (err) {
+      if (err instanceof AppError)
+        throw new AppError('bad_input', `Invalid time value for '${name}': ${err.message}`);
+      throw err;
+    }
   };
 }
 
