@@ -10,7 +10,7 @@ import { parseYamlConfig } from '../config/load-yaml.js';
 import { Registry } from '../exposition/registry.js';
 import { writeText } from '../exposition/write-text.js';
 import type { CheckReportResult } from '../model/check-report.js';
-import { getLabel } from '../model/labels.js';
+import { getLabel, labelsFromRecord } from '../model/labels.js';
 import { isStaleNaN } from '../model/sample.js';
 import { Agent, type AgentSink } from './agent.js';
 import { agentConfig } from './config/schema.js';
@@ -39,6 +39,11 @@ describe('Agent', () => {
   beforeAll(async () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'kanshi-agent-'));
     server = http.createServer((req, res) => {
+      if (req.url === '/metrics') {
+        res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
+        res.end('# TYPE app_requests_total counter\napp_requests_total{code="200"} 42\n');
+        return;
+      }
       res.writeHead(req.url === '/healthz' ? 200 : 503, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ status: req.url === '/healthz' ? 'pass' : 'fail' }));
     });
@@ -87,11 +92,14 @@ probes:
     http: { url: "http://127.0.0.1:${port}/healthz" }
   - name: broken
     http: { url: "http://127.0.0.1:${port}/other" }
+scrape:
+  - job: app
+    targets: ["127.0.0.1:${port}"]
 `,
       sink,
       registry,
     );
-    expect(agent.jobCount).toBe(5);
+    expect(agent.jobCount).toBe(6);
     const { families, checks } = await agent.runOnce(AbortSignal.timeout(30_000));
     await agent.close();
 
@@ -131,6 +139,19 @@ probes:
       attempt: 1,
       perfdata: [{ label: 'value', value: 1, warn: '1', crit: '2', min: 0, max: 3 }],
     });
+    const scraped = sink.samples.filter((s) => getLabel(s.labels, 'job') === 'app');
+    const byName = new Map(scraped.map((s) => [getLabel(s.labels, '__name__'), s]));
+    expect(byName.get('app_requests_total')?.v).toBe(42);
+    expect(byName.get('app_requests_total')?.labels).toEqual(
+      labelsFromRecord({
+        __name__: 'app_requests_total',
+        code: '200',
+        env: 'test',
+        instance: `127.0.0.1:${port}`,
+        job: 'app',
+      }),
+    );
+    expect(byName.get('up')?.v).toBe(1);
     const names = new Set(sink.samples.map((s) => getLabel(s.labels, '__name__')));
     expect(names.has('node_cpu_seconds_total')).toBe(true);
     expect(names.has('kanshi_check_perfdata')).toBe(true);

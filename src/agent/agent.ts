@@ -13,7 +13,16 @@ import type { CommandSpec } from '../checks/run-command.js';
 import type { CheckReportResult } from '../model/check-report.js';
 import { labelsFromRecord, sortLabels, type Label, type Labels } from '../model/labels.js';
 import type { MetricFamily } from '../model/metric.js';
-import type { AgentConfig, CheckConfig, PluginConfig, ProbeConfig } from './config/schema.js';
+import type { SampleBatch } from '../scrape/sample-batch.js';
+import { ScrapeLoopState } from '../scrape/scrape-state.js';
+import { scrapeTarget } from '../scrape/scrape-target.js';
+import type {
+  AgentConfig,
+  AgentScrapeConfig,
+  CheckConfig,
+  PluginConfig,
+  ProbeConfig,
+} from './config/schema.js';
 import { HostCollector } from './host/host-collector.js';
 import { Scheduler, type ScheduledJob } from './scheduler/scheduler.js';
 import { familiesToSamples, StalenessTracker, type SeriesSample } from './series.js';
@@ -55,6 +64,11 @@ export const HOST_JOB = 'node';
 /** What one run of a job produced, before labels are added. */
 interface JobOutput {
   families: readonly MetricFamily[];
+  /**
+   * Samples already labelled, with their own staleness handling (a scrape's), sent as they are;
+   * they are not part of the pull-mode /metrics (the target serves itself).
+   */
+  samples?: readonly SeriesSample[];
   checkReport?: StateReport;
   /** Labels the checks' series carry (config `labels`), for the wire result. */
   checkLabels?: Readonly<Record<string, string>>;
@@ -167,6 +181,7 @@ export class Agent {
       this.#stale.set(job.key, tracker);
     }
     samples.push(...tracker.markStale(samples, now));
+    if (output.samples) samples.push(...output.samples);
     await this.#o.sink.writeSamples(samples);
 
     if (!output.checkReport) return {};
@@ -204,6 +219,8 @@ export class Agent {
     for (const plugin of c.plugins) jobs.push(this.#pluginJob(plugin, agentLabels(AGENT_JOB), invalidLines));
     for (const probe of c.probes)
       jobs.push(this.#probeJob(probe, agentLabels(AGENT_JOB, { probe: probe.name })));
+    for (const scrape of c.scrape)
+      for (const target of scrape.targets) jobs.push(this.#scrapeJob(scrape, target));
     return jobs;
   }
 
@@ -346,6 +363,40 @@ export class Agent {
     };
   }
 
+  #scrapeJob(cfg: AgentScrapeConfig, target: string): AgentJob {
+    const intervalMs = cfg.interval ?? this.#o.config.interval;
+    const query = new URLSearchParams();
+    for (const [k, vs] of Object.entries(cfg.params)) for (const v of vs) query.append(k, v);
+    const qs = query.size > 0 ? `?${query.toString()}` : '';
+    const url = `${cfg.scheme}://${target}${cfg.metrics_path}${qs}`;
+    const state = new ScrapeLoopState();
+    const extra = [...labelsFromRecord(this.#o.config.labels)];
+    return {
+      key: `scrape/${cfg.job}/${target}`,
+      kind: 'scrape',
+      intervalMs,
+      extraLabels: [],
+      collect: async (signal) => {
+        const result = await scrapeTarget(
+          { url, job: cfg.job, instance: target, labels: cfg.labels },
+          {
+            timeoutMs: cfg.timeout,
+            signal,
+            honorLabels: cfg.honor_labels,
+            honorTimestamps: cfg.honor_timestamps,
+            sampleLimit: cfg.sample_limit,
+            now: () => this.#o.clock.now(),
+            state,
+          },
+        );
+        if (!result.up) this.#log.warn({ job: cfg.job, target, err: result.error }, 'scrape failed');
+        return { families: [], samples: batchToSamples(result.samples, extra) };
+      },
+      nextDelayMs: () => intervalMs,
+      close: () => Promise.resolve(),
+    };
+  }
+
   #probeJob(cfg: ProbeConfig, extraLabels: readonly Label[]): AgentJob {
     const intervalMs = cfg.interval ?? this.#o.config.interval;
     const now = (): number => this.#o.clock.now();
@@ -400,6 +451,19 @@ export class Agent {
       cfg.labels,
     );
   }
+}
+
+/** The series of one scrape as samples, agent labels added where the target set none. */
+function batchToSamples(batch: SampleBatch, extra: readonly Label[]): SeriesSample[] {
+  const out: SeriesSample[] = [];
+  for (let i = 0; i < batch.length; i++) {
+    out.push({
+      labels: mergeLabels(extra, batch.labels[i]!),
+      t: batch.timestampsMs[i]!,
+      v: batch.values[i]!,
+    });
+  }
+  return out;
 }
 
 /** A configured command, relative paths kept (the job runs in the config's folder). */
