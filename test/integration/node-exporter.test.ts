@@ -217,6 +217,9 @@ describe('HostCollector against prometheus-node-exporter', () => {
       values(theirs.get('node_filesystem_readonly')),
     );
     expect(values(ours.get('node_uname_info'))).toEqual(values(theirs.get('node_uname_info')));
+    for (const name of ['node_network_up', 'node_network_mtu_bytes', 'node_network_speed_bytes']) {
+      expect({ name, v: values(ours.get(name)) }).toEqual({ name, v: values(theirs.get(name)) });
+    }
   });
 
   it('has counters close to node_exporter collected at the same moment', () => {

@@ -23,6 +23,7 @@ function source(files: Record<string, string>, signal?: AbortSignal): HostSource
       return Promise.resolve(text);
     },
     readSys: () => Promise.reject(new Error('no sysfs here')),
+    listSys: () => Promise.reject(new Error('no sysfs here')),
     signal,
     nowMs: 0,
   };

@@ -14,6 +14,7 @@ import { parsePrometheusText } from '../../exposition/parse-text.js';
 
 const testdata = join(dirname(fileURLToPath(import.meta.url)), 'testdata');
 const procPath = join(testdata, 'proc');
+const sysPath = join(testdata, 'sys');
 
 interface IndexedFamily {
   type: string;
@@ -38,15 +39,15 @@ describe('HostCollector', () => {
   it('reproduces node_exporter 1.5 output on the same /proc snapshot', async () => {
     // testdata/node-exporter-1.5.0.prom is what Debian's prometheus-node-exporter printed for
     // testdata/proc (--path.procfs=testdata/proc, netlink off). Collectors that read the live
-    // system call rather than procfs (filesystem, uname, time) are compared in the interop test.
+    // system rather than procfs (filesystem, uname, time) and netclass (of which we export a
+    // subset) are compared in the interop test.
     // proc/net/stat/nf_conntrack was edited by hand to non-zero values (this VM's are all 0)
     // before node_exporter read it, so the per-CPU hex sums are exercised.
     const golden = parsePrometheusText(await readFile(join(testdata, 'node-exporter-1.5.0.prom'), 'utf8'));
     expect(golden.errors).toEqual([]);
     const collector = new HostCollector({
       procPath,
-      sysPath: join(testdata, 'no-sys'),
-      enabled: HOST_COLLECTOR_NAMES.filter((n) => n !== 'filesystem' && n !== 'uname' && n !== 'time'),
+      enabled: HOST_COLLECTOR_NAMES.filter((n) => !['filesystem', 'netclass', 'uname', 'time'].includes(n)),
     });
     const ours = index(await collector.collect());
     const want = index(golden.families);
@@ -63,7 +64,12 @@ describe('HostCollector', () => {
   });
 
   it('reports every collector in node_scrape_collector_success and _duration_seconds', async () => {
-    const fams = await new HostCollector({ procPath, statfs: fakeStatfs, machine: 'x86_64' }).collect();
+    const fams = await new HostCollector({
+      procPath,
+      sysPath,
+      statfs: fakeStatfs,
+      machine: 'x86_64',
+    }).collect();
     const success = fams.find((f) => f.name === 'node_scrape_collector_success')!;
     const duration = fams.find((f) => f.name === 'node_scrape_collector_duration_seconds')!;
     expect(success.samples.map((s) => [getLabel(s.labels, 'collector'), s.value])).toEqual(
@@ -74,7 +80,9 @@ describe('HostCollector', () => {
   });
 
   it('returns families sorted by name, each name once', async () => {
-    const names = (await new HostCollector({ procPath, statfs: fakeStatfs }).collect()).map((f) => f.name);
+    const names = (await new HostCollector({ procPath, sysPath, statfs: fakeStatfs }).collect()).map(
+      (f) => f.name,
+    );
     expect(names).toEqual([...new Set(names)].sort());
   });
 
@@ -85,7 +93,7 @@ describe('HostCollector', () => {
       await rm(join(dir, 'meminfo'));
       await rm(join(dir, 'pressure'), { recursive: true });
       const logger = new RecordingLogger();
-      const fams = await new HostCollector({ procPath: dir, statfs: fakeStatfs, logger }).collect();
+      const fams = await new HostCollector({ procPath: dir, sysPath, statfs: fakeStatfs, logger }).collect();
       const success = fams.find((f) => f.name === 'node_scrape_collector_success')!;
       const byName = Object.fromEntries(
         success.samples.map((s) => [getLabel(s.labels, 'collector'), s.value]),
@@ -147,13 +155,13 @@ describe('HostCollector', () => {
   it('rejects with the reason when the signal is already aborted', async () => {
     const ac = new AbortController();
     ac.abort(new Error('shutting down'));
-    await expect(new HostCollector({ procPath, statfs: fakeStatfs }).collect(ac.signal)).rejects.toThrow(
-      'shutting down',
-    );
+    await expect(
+      new HostCollector({ procPath, sysPath, statfs: fakeStatfs }).collect(ac.signal),
+    ).rejects.toThrow('shutting down');
   });
 
   it('serializes overlapping collections so stateful collectors see them in order', async () => {
-    const c = new HostCollector({ procPath, statfs: fakeStatfs, enabled: ['cpu'] });
+    const c = new HostCollector({ procPath, sysPath, statfs: fakeStatfs, enabled: ['cpu'] });
     const [a, b] = await Promise.all([c.collect(), c.collect()]);
     expect(index(a).get('node_cpu_seconds_total')?.samples).toEqual(
       index(b).get('node_cpu_seconds_total')?.samples,

@@ -1,4 +1,4 @@
-import { statfs as fsStatfs } from 'node:fs/promises';
+import { readdir, statfs as fsStatfs } from 'node:fs/promises';
 import { machine as osMachine } from 'node:os';
 import { join } from 'node:path';
 
@@ -10,6 +10,7 @@ import { filefdCollector } from './filefd.js';
 import { FilesystemCollector, type StatfsFn } from './filesystem.js';
 import { loadavgCollector } from './loadavg.js';
 import { meminfoCollector } from './meminfo.js';
+import { netclassCollector } from './netclass.js';
 import { netdevCollector } from './netdev.js';
 import { netstatCollector } from './netstat.js';
 import { pressureCollector } from './pressure.js';
@@ -54,6 +55,8 @@ export interface HostCollectorOptions {
   readonly fsTypesExclude?: RegExp;
   readonly diskstatsDeviceExclude?: RegExp;
   readonly netdevDeviceExclude?: RegExp;
+  /** Interfaces the netclass collector skips; default none (node_exporter's `^$`). */
+  readonly netclassDeviceExclude?: RegExp;
   readonly vmstatFields?: RegExp;
   readonly netstatFields?: RegExp;
   /**
@@ -73,6 +76,7 @@ export const HOST_COLLECTOR_NAMES = [
   'filesystem',
   'loadavg',
   'meminfo',
+  'netclass',
   'netdev',
   'netstat',
   'pressure',
@@ -117,6 +121,7 @@ export class HostCollector {
       }),
       loadavgCollector,
       meminfoCollector,
+      netclassCollector(options.netclassDeviceExclude),
       netdevCollector(options.netdevDeviceExclude),
       netstatCollector(options.netstatFields),
       pressureCollector,
@@ -164,6 +169,7 @@ export class HostCollector {
     const source: HostSource = {
       readProc: (rel) => read(join(this.#procPath, rel)),
       readSys: (rel) => read(join(this.#sysPath, rel)),
+      listSys: (rel) => readdir(join(this.#sysPath, rel)),
       signal,
       nowMs: this.#now(),
     };

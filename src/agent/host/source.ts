@@ -13,6 +13,8 @@ export interface HostSource {
   readProc(relPath: string): Promise<string>;
   /** The text of `sysPath/relPath`. Rejects with the fs error. */
   readSys(relPath: string): Promise<string>;
+  /** The entry names of the directory `sysPath/relPath`. Rejects with the fs error. */
+  listSys(relPath: string): Promise<string[]>;
   /** Aborts when the caller gives up on the collection. */
   readonly signal: AbortSignal | undefined;
   /** The collection time, milliseconds since the epoch. */
