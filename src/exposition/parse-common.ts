@@ -1,4 +1,4 @@
-import { sortLabels, type Label, type Labels } from '../model/labels.js';
+import type { Label, Labels } from '../model/labels.js';
 import type { MetricFamily, MetricSample, MetricType } from '../model/metric.js';
 
 /**
@@ -204,7 +204,39 @@ export function makeSample(name: string, labels: Labels, value: number, timestam
   return timestampMs === undefined ? { name, labels, value } : { name, labels, value, timestampMs };
 }
 
-/** Sorts parsed labels (which never contain duplicates at this point). */
+/**
+ * Turns parsed labels (names already known to be unique) into a {@link Labels} value: drops empty
+ * values and sorts by name. Sorts in place; cheaper than sortLabels for the few labels a sample has.
+ */
 export function finishLabels(labels: Label[]): Labels {
-  return sortLabels(labels);
+  let n = 0;
+  for (const l of labels) if (l.value !== '') labels[n++] = l;
+  labels.length = n;
+  for (let i = 1; i < n; i++) {
+    const x = labels[i]!;
+    let j = i - 1;
+    while (j >= 0 && labels[j]!.name > x.name) {
+      labels[j + 1] = labels[j]!;
+      j--;
+    }
+    labels[j + 1] = x;
+  }
+  return labels;
+}
+
+const canonicalCache = new Map<string, string>();
+
+/**
+ * {@link formatOpenMetricsFloat} of a label value as written, or undefined when it is not a
+ * number. Cached: the same `le` and `quantile` values come back in every scrape.
+ */
+export function canonicalFloatLabel(value: string): string | undefined {
+  const hit = canonicalCache.get(value);
+  if (hit !== undefined) return hit;
+  const v = parseGoFloat(value);
+  if (v === undefined) return undefined;
+  const out = formatOpenMetricsFloat(v);
+  if (canonicalCache.size >= 10_000) canonicalCache.clear();
+  canonicalCache.set(value, out);
+  return out;
 }

@@ -1,6 +1,12 @@
 import { sortLabels, type Label, type Labels } from '../model/labels.js';
 import type { MetricFamily, MetricSample, MetricType } from '../model/metric.js';
-import { formatOpenMetricsFloat, parseGoFloat, type ParseError, type ParseResult } from './parse-common.js';
+import {
+  canonicalFloatLabel,
+  finishLabels,
+  parseGoFloat,
+  type ParseError,
+  type ParseResult,
+} from './parse-common.js';
 
 /**
  * A parser for the OpenMetrics 1.0 text format
@@ -306,12 +312,12 @@ class OpenMetricsParser {
         for (let k = 0; k < s.labels.length; k++) {
           const l = s.labels[k]!;
           if (l.name !== key) continue;
-          const v = parseGoFloat(l.value);
-          if (v !== undefined) s.labels[k] = { name: key, value: formatOpenMetricsFloat(v) };
+          const v = canonicalFloatLabel(l.value);
+          if (v !== undefined && v !== l.value) s.labels[k] = { name: key, value: v };
         }
       }
     }
-    const labels = sortLabels(s.labels);
+    const labels = finishLabels(s.labels);
     const sample: OpenMetricsSample = { name: s.name, labels, value: s.value };
     const withTs: OpenMetricsSample =
       s.tsSeconds === undefined ? sample : { ...sample, timestampMs: Math.trunc(s.tsSeconds * 1000) + 0 };

@@ -1,9 +1,9 @@
 import type { Label } from '../model/labels.js';
 import type { MetricType } from '../model/metric.js';
 import {
+  canonicalFloatLabel,
   FamilyBuilder,
   finishLabels,
-  formatOpenMetricsFloat,
   makeSample,
   parseGoFloat,
   parseInt64,
@@ -324,7 +324,6 @@ class TextParser {
   /** Parses a label set after `{`; returns the metric name (possibly given inside the braces). */
   #labels(out: Label[], name: string | undefined): string | undefined {
     const s = this.#s;
-    const seen = new Set<string>();
     for (;;) {
       this.#skipWs();
       const c = this.#cur();
@@ -359,10 +358,9 @@ class TextParser {
       if (this.#cur() !== QUOTE)
         this.#fail(`expected label value for ${labelName} at ${this.#excerpt(this.#i)}`);
       const value = this.#utf8(unescapeLabelValue(this.#quoted('label value')), 'label value');
-      if (seen.has(labelName) || labelName === '__name__') {
+      if (labelName === '__name__' || out.some((l) => l.name === labelName)) {
         this.#fail(`label name ${JSON.stringify(labelName)} is not unique`);
       }
-      seen.add(labelName);
       out.push({ name: labelName, value });
       this.#skipWs();
       if (this.#cur() === 44) this.#i++;
@@ -377,7 +375,7 @@ function normalizeFloatLabels(labels: Label[], type: MetricType): void {
   for (let k = 0; k < labels.length; k++) {
     const l = labels[k]!;
     if (l.name !== key) continue;
-    const v = parseGoFloat(l.value);
-    if (v !== undefined) labels[k] = { name: key, value: formatOpenMetricsFloat(v) };
+    const v = canonicalFloatLabel(l.value);
+    if (v !== undefined && v !== l.value) labels[k] = { name: key, value: v };
   }
 }
