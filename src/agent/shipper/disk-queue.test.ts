@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -175,6 +175,19 @@ describe('DiskQueue', () => {
       logger.records.some((r) => r.level === 'error' && r.message.includes('cursor file is corrupt')),
     ).toBe(true);
     expect(await drain(q)).toEqual([0, 1, 2]);
+    await q.close();
+  });
+
+  it('skips a batch damaged on disk after it was written, counting it as corrupt', async () => {
+    const registry = new Registry();
+    const q = await DiskQueue.open({ dir, maxBytes: 1e6, maxAgeMs: 60_000, registry });
+    for (let i = 0; i < 3; i++) await q.enqueue(batch(i));
+    const path = join(dir, 'wal', '00000001');
+    const bytes = await readFile(path);
+    bytes[8 + 20]! ^= 0xff;
+    await writeFile(path, bytes);
+    expect(await drain(q)).toEqual([1, 2]);
+    expect(registry.counter('kanshi_agent_queue_dropped_total', '').get({ reason: 'corrupt' })).toBe(1);
     await q.close();
   });
 

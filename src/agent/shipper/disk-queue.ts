@@ -275,26 +275,42 @@ export class DiskQueue {
 
   /**
    * The oldest pending batch (read from disk), or undefined when none is ready. Drops batches
-   * older than `maxAgeMs` first.
+   * older than `maxAgeMs` first, and batches that fail their checksum (counted as `corrupt`).
    */
   async peek(): Promise<QueuedBatch | undefined> {
     if (this.#applyLimits()) {
       this.#updateGauges();
       await this.#persistCursor();
     }
-    const e = this.#entries[0];
-    if (!e || comparePositions(e.next, this.#durableEnd) > 0) return undefined;
-    const [r] = await this.#wal.read(e.position, { maxRecords: 1 });
-    if (!r) throw new AppError('internal', `queue: no record at ${formatPosition(e.position)}`);
-    const d = decodeRecord(r.data);
-    return {
-      kind: d.kind,
-      body: d.body,
-      count: d.count,
-      enqueuedAtMs: e.enqueuedAtMs,
-      position: e.position,
-      next: e.next,
-    };
+    for (;;) {
+      const e = this.#entries[0];
+      if (!e || comparePositions(e.next, this.#durableEnd) > 0) return undefined;
+      try {
+        const [r] = await this.#wal.read(e.position, { maxRecords: 1 });
+        if (!r) throw new AppError('io', `queue: no record at ${formatPosition(e.position)}`);
+        const d = decodeRecord(r.data);
+        return {
+          kind: d.kind,
+          body: d.body,
+          count: d.count,
+          enqueuedAtMs: e.enqueuedAtMs,
+          position: e.position,
+          next: e.next,
+        };
+      } catch (err) {
+        if (!(err instanceof AppError) || (err.code !== 'io' && err.code !== 'bad_input')) throw err;
+        // Damaged on disk since it was written: skip it rather than stall the queue forever.
+        if (this.#entries[0] !== e) continue;
+        this.#logger.error(
+          { position: formatPosition(e.position), err: errorMessage(err) },
+          'queue: dropping a corrupt batch',
+        );
+        this.#shift();
+        this.#metrics.dropped.inc({ reason: 'corrupt' });
+        this.#updateGauges();
+        await this.#persistCursor();
+      }
+    }
   }
 
   /** Whether `batch` is still pending (not acknowledged or dropped meanwhile). */
