@@ -190,6 +190,18 @@ describe('Head', () => {
     expect(samples(head.select(byJob('a'), 0, 1e9)[0]).map((x) => x[0])).toEqual([20, 50]);
   });
 
+  it('applies replayed samples logged under an older ref of the same labels', () => {
+    const head = new Head({ oooWindowMs: 0 });
+    head.getOrCreate(up('a'), 5);
+    head.getOrCreate(up('a'), 9);
+    expect(head.applySamples([9, 5], [1000, 2000], Float64Array.of(1, 2), 2)).toBe(0);
+    expect(samples(head.select(byJob('a'), 0, 1e9)[0])).toEqual([
+      [1000, 1],
+      [2000, 2],
+    ]);
+    expect(head.getOrCreate(up('b')).ref).toBe(10);
+  });
+
   it('lists label names and values, optionally under matchers', async () => {
     const head = new Head({ oooWindowMs: 0 });
     const app = head.appender();

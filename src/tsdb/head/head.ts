@@ -193,7 +193,14 @@ export class Head {
   /** The series with these (valid, sorted) labels, created when absent; `ref` forces its id (WAL replay). */
   getOrCreate(labels: Labels, ref?: number): MemSeries {
     const existing = this.lookup(labels);
-    if (existing !== undefined) return existing;
+    if (existing !== undefined) {
+      // Replay: the same labels logged under an older ref (the series was dropped and re-created).
+      if (ref !== undefined && ref !== existing.ref) {
+        this.#aliases.set(ref, existing);
+        this.reserveRef(ref);
+      }
+      return existing;
+    }
     const id = ref ?? this.#nextRef;
     if (id >= this.#nextRef) this.#nextRef = id + 1;
     const hash = hashLabels(labels);
@@ -212,6 +219,8 @@ export class Head {
   }
 
   #maxRefAdded = 0;
+  /** Refs of the log that name a series living under another ref (see getOrCreate). */
+  readonly #aliases = new Map<number, MemSeries>();
 
   /** Makes sure new series get ids above `ref` (WAL replay: a ref seen in the log is never reused). */
   reserveRef(ref: number): void {
@@ -300,8 +309,8 @@ export class Head {
     let dropped = 0;
     const spc = this.#opts.samplesPerChunk;
     for (let i = 0; i < length; i++) {
-      const s = this.#byRef.get(refs[i]!);
-      if (s === undefined) {
+      const s = this.#byRef.get(refs[i]!) ?? this.#aliases.get(refs[i]!);
+      if (s === undefined || s.deleted) {
         dropped++;
         continue;
       }
@@ -420,11 +429,12 @@ export class Head {
 
   /** Marks [minT, maxT] (ms) of the series `refs` as deleted (WAL replay). */
   deleteRefs(refs: readonly number[], minT: number, maxT: number): void {
-    for (const ref of refs) {
-      if (!this.#byRef.has(ref)) continue;
-      const list = this.#tombstones.get(ref) ?? [];
+    for (const r of refs) {
+      const s = this.#byRef.get(r) ?? this.#aliases.get(r);
+      if (s === undefined || s.deleted) continue;
+      const list = this.#tombstones.get(s.ref) ?? [];
       list.push({ minT, maxT });
-      this.#tombstones.set(ref, list);
+      this.#tombstones.set(s.ref, list);
     }
   }
 
@@ -467,6 +477,7 @@ export class Head {
       }
     }
     this.#postings.delete(removed);
+    for (const [ref, s] of this.#aliases) if (s.deleted) this.#aliases.delete(ref);
     this.counters.seriesRemoved += removed.size;
     if (removed.size > 0) this.#byLabels = new WeakMap();
     this.#numSamples = samples;
