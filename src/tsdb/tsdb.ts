@@ -146,7 +146,11 @@ export class TSDB implements Storage {
       ...(wal ? { writeAhead: (b: HeadBatch) => wal.log(b) } : {}),
     });
     for (const b of blocks) head.setMinValidTime(b.meta.maxTime);
-    if (wal) await wal.replay(head);
+    if (wal) {
+      await wal.replay(head);
+      // Drop series the log named but that hold no sample any more (their data is in blocks).
+      head.truncate(head.minValidTime);
+    }
     return new TSDB(dir, head, blocks, opts, wal);
   }
 
