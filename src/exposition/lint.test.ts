@@ -47,6 +47,11 @@ describe('lintMetrics', () => {
       text: '# HELP x_total X.\n# TYPE x_total gauge\nx_total 1\n# HELP y_count Y.\n# TYPE y_count gauge\ny_count 1\n',
       want: ['warning:total-not-counter', 'warning:reserved-suffix'],
     },
+    {
+      name: 'counter family named without _total whose samples have it',
+      text: '# HELP c C.\n# TYPE c counter\nc_total 1\n',
+      want: [],
+    },
     { name: 'missing HELP', text: '# TYPE up gauge\nup 1\n', want: ['warning:help'] },
     {
       name: 'non-base unit',

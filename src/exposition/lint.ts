@@ -204,9 +204,14 @@ function advice(f: MetricFamily, isOpenMetrics: boolean): LintProblem[] {
   const name = f.name;
   if (f.help === '') out.push(warn('help', name, `${name} has no HELP text`));
 
-  // In OpenMetrics the family name never has _total; the samples do.
-  const sampleName = isOpenMetrics && f.type === 'counter' ? `${name}_total` : name;
-  if (f.type === 'counter' && !sampleName.endsWith('_total')) {
+  // In OpenMetrics the family name never has _total; the samples do. In the text format a
+  // family typed `counter` may still be named without it when its samples carry it.
+  const counterNamedRight = isOpenMetrics
+    ? true
+    : f.samples.length > 0
+      ? f.samples.every((s) => s.name.endsWith('_total') || s.name.endsWith('_created'))
+      : name.endsWith('_total');
+  if (f.type === 'counter' && !counterNamedRight) {
     out.push(warn('counter-total', name, `counter ${name} should have the suffix _total`));
   }
   if (f.type !== 'counter' && name.endsWith('_total')) {
