@@ -333,3 +333,86 @@ describe('agent send queue against Debian prometheus as the remote_write receive
     expect(await query('kanshi_interop_stale', now - 29_000)).toEqual([]);
   });
 });
+
+// A real crash: a child process (the compiled queue from dist/, built by `npm run test:interop`)
+// enqueues and acknowledges batches and reports each one after it resolved; it is killed with
+// SIGKILL at a random point. Everything reported enqueued must be there, in order, and nothing
+// reported acknowledged may come back.
+describe('agent send queue across kill -9', () => {
+  const child = `
+    const { DiskQueue } = await import(process.argv[2]);
+    const q = await DiskQueue.open({ dir: process.argv[3], maxBytes: 64 << 20, maxAgeMs: 3_600_000, segmentMaxBytes: 64 * 1024 });
+    const body = new Uint8Array(300);
+    let next = Number(process.argv[4]);
+    for (;;) {
+      new DataView(body.buffer).setUint32(0, next);
+      await q.enqueue({ kind: 'metrics', body, count: 1 });
+      process.stdout.write('enqueued ' + next + '\\n');
+      next++;
+      if (next % 3 === 0) {
+        const b = await q.peek();
+        await q.ack(b);
+        process.stdout.write('acked ' + new DataView(b.body.buffer, b.body.byteOffset).getUint32(0) + '\\n');
+      }
+    }
+  `;
+
+  it('keeps every enqueued batch and resends no acknowledged one', async () => {
+    const distQueue = join(process.cwd(), 'dist/agent/shipper/disk-queue.js');
+    const script = join(tmp, 'crash-child.mjs');
+    await writeFile(script, child);
+    const dir = join(tmp, 'crash-queue');
+    let nextId = 0;
+    let lastAcked = -1;
+    for (let round = 0; round < 4; round++) {
+      const killAfter = 20 + Math.floor(Math.random() * 200);
+      const proc = spawn(process.execPath, [script, `file://${distQueue}`, dir, String(nextId)], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let out = '';
+      let err = '';
+      proc.stderr.on('data', (d: Buffer) => (err += d.toString()));
+      const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+      await new Promise<void>((resolve, reject) => {
+        proc.stdout.on('data', (d: Buffer) => {
+          out += d.toString();
+          if (out.split('enqueued ').length - 1 >= killAfter) {
+            proc.kill('SIGKILL');
+            resolve();
+          }
+        });
+        void exited.then(() => reject(new Error(`child exited early: ${err}`)));
+      });
+      await exited;
+      const lines = out.split('\n').filter((l) => l !== '');
+      const enqueued = lines.filter((l) => l.startsWith('enqueued ')).map((l) => Number(l.slice(9)));
+      const acked = lines.filter((l) => l.startsWith('acked ')).map((l) => Number(l.slice(6)));
+      if (acked.length > 0) lastAcked = acked[acked.length - 1]!;
+
+      // Reopen (as the restarted agent would) and read everything pending without acknowledging.
+      const q = await DiskQueue.open({
+        dir,
+        maxBytes: 64 << 20,
+        maxAgeMs: 3_600_000,
+        segmentMaxBytes: 64 * 1024,
+      });
+      const pending: number[] = [];
+      for (;;) {
+        const b = await q.peek();
+        if (!b) break;
+        pending.push(new DataView(b.body.buffer, b.body.byteOffset).getUint32(0));
+        await q.ack(b);
+      }
+      await q.close();
+      // Pending: consecutive ids after the last acknowledged one (an ack the child did not get to
+      // report may have moved one further), covering every id reported enqueued.
+      expect(pending[0]! - lastAcked).toBeGreaterThanOrEqual(1);
+      expect(pending[0]! - lastAcked).toBeLessThanOrEqual(2);
+      expect(pending).toEqual(Array.from({ length: pending.length }, (_, i) => pending[0]! + i));
+      expect(pending.at(-1)!).toBeGreaterThanOrEqual(enqueued.at(-1)!);
+      // The reopen acknowledged everything; the next round continues with fresh ids.
+      lastAcked = pending.at(-1)!;
+      nextId = lastAcked + 1;
+    }
+  });
+});
