@@ -80,6 +80,34 @@ describe('OpenMetrics conformance suite (strict mode)', () => {
     }
   });
 
+  it('turns every sample line of a valid case into one sample', () => {
+    const wrong: string[] = [];
+    for (const c of cases.filter((x) => x.shouldParse)) {
+      const text = new TextDecoder().decode(c.input);
+      const lines = text.split('\n').filter((l) => l !== '' && !l.startsWith('#')).length;
+      const samples = parseOpenMetrics(c.input, { strict: true }).families.reduce(
+        (n, f) => n + f.samples.length,
+        0,
+      );
+      if (samples !== lines) wrong.push(`${c.name}: ${samples} samples for ${lines} lines`);
+    }
+    expect(wrong).toEqual([]);
+  });
+
+  it('decodes the escaping case as the specification says', () => {
+    const c = cases.find((x) => x.name === 'escaping');
+    expect(c).toBeDefined();
+    const r = parseOpenMetrics(c!.input, { strict: true });
+    const fam = r.families.find((f) => f.name === 'a')!;
+    expect(fam.help).toBe('he\n\\l\\tp');
+    expect(fam.samples.map((s) => s.labels.find((l) => l.name === 'foo')?.value)).toEqual([
+      'b"a\nr',
+      'b\\a\\z',
+      'b"a\nr # ',
+      'b\\a\\z # ',
+    ]);
+  });
+
   // Lenient mode (Prometheus's scraper) skips the semantic rules but not the syntax: it must
   // reject every bad case whose fault is syntactic.
   const semantic =
