@@ -135,7 +135,7 @@ const heapAfter = process.memoryUsage().heapUsed;
 let headBytes = 0;
 let headSamples = 0;
 for (const s of db.head.allSeries()) {
-  for (const c of s.sealed) {
+  for (const c of s.sealed?.list() ?? []) {
     headBytes += c.bytes.length;
     headSamples += c.numSamples;
   }

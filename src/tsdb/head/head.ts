@@ -458,7 +458,7 @@ export class Head {
         removed.add(s.ref);
         continue;
       }
-      for (const c of s.sealed) samples += c.numSamples;
+      if (s.sealed !== null) samples += s.sealed.numSamples();
       if (s.open !== null) samples += s.open.numSamples;
       if (s.ooo !== null) samples += s.ooo.length;
       minTime = Math.min(minTime, s.minTime());

@@ -13,8 +13,8 @@ export class MemSeries {
   readonly labels: Labels;
   /** 53-bit hash of the labels (see hashLabels). */
   readonly hash: number;
-  /** Closed chunks, oldest first, with trimmed bytes. */
-  sealed: ChunkRef[] = [];
+  /** Closed chunks, oldest first, packed in one buffer; null before the first is closed. */
+  sealed: SealedChunks | null = null;
   /** The chunk being appended to, or null before the first sample. */
   open: XorChunk | null = null;
   /** Time (ms) of the newest in-order sample; -Infinity when none. */
@@ -44,7 +44,8 @@ export class MemSeries {
     let c = this.open;
     if (c === null || c.numSamples >= samplesPerChunk) {
       if (c !== null) {
-        this.sealed.push({ bytes: c.seal(), numSamples: c.numSamples, minT: c.minTime, maxT: c.maxTime });
+        this.sealed ??= new SealedChunks();
+        this.sealed.push(c.bytes(), c.minTime, c.maxTime);
       }
       c = new XorChunk(samplesPerChunk >= 120 ? 64 : 16);
       this.open = c;
@@ -62,8 +63,7 @@ export class MemSeries {
   /** Oldest sample time (ms) held, in-order or out-of-order; Infinity when empty. */
   minTime(): number {
     let t = Infinity;
-    const first = this.sealed[0];
-    if (first !== undefined) t = first.minT;
+    if (this.sealed !== null && this.sealed.length > 0) t = this.sealed.minT(0);
     else if (this.open !== null && this.open.numSamples > 0) t = this.open.minTime;
     if (this.ooo !== null && this.ooo.length > 0) t = Math.min(t, this.ooo.ts[0]!);
     return t;
@@ -72,7 +72,7 @@ export class MemSeries {
   /** Whether the series holds no sample. */
   isEmpty(): boolean {
     return (
-      this.sealed.length === 0 &&
+      (this.sealed === null || this.sealed.length === 0) &&
       (this.open === null || this.open.numSamples === 0) &&
       (this.ooo === null || this.ooo.length === 0)
     );
@@ -80,7 +80,7 @@ export class MemSeries {
 
   /** The in-order chunks as they are now; stable while the series keeps growing. */
   chunkSnapshot(): ChunkRef[] {
-    const out = this.sealed.slice();
+    const out = this.sealed === null ? [] : this.sealed.list();
     const c = this.open;
     if (c !== null && c.numSamples > 0) {
       out.push({ bytes: c.bytes(), numSamples: c.numSamples, minT: c.minTime, maxT: c.maxTime });
@@ -108,15 +108,11 @@ export class MemSeries {
 
   /** Drops whole chunks and out-of-order samples older than `mint` (ms). */
   truncateBefore(mint: number): void {
-    let drop = 0;
-    while (drop < this.sealed.length && this.sealed[drop]!.maxT < mint) drop++;
-    if (drop > 0) this.sealed = this.sealed.slice(drop);
-    if (
-      this.sealed.length === 0 &&
-      this.open !== null &&
-      this.open.numSamples > 0 &&
-      this.open.maxTime < mint
-    ) {
+    if (this.sealed !== null) {
+      this.sealed.dropEndingBefore(mint);
+      if (this.sealed.length === 0) this.sealed = null;
+    }
+    if (this.sealed === null && this.open !== null && this.open.numSamples > 0 && this.open.maxTime < mint) {
       this.open = null;
     }
     if (this.ooo !== null) {
@@ -196,5 +192,98 @@ export class OooBuffer {
     const from = this.#lowerBound(minT);
     const to = this.#lowerBound(maxT + 1);
     return { ts: this.ts.slice(from, to), vs: this.vs.slice(from, to) };
+  }
+}
+
+/**
+ * A series' closed chunks packed into one growing byte buffer with a small table of
+ * (minT, maxT, offset, length): far fewer objects than one Uint8Array per chunk. Bytes once
+ * written are never overwritten (growing or dropping copies into a new buffer), so views handed
+ * out by {@link list} stay valid.
+ */
+export class SealedChunks {
+  #buf = new Uint8Array(0);
+  #used = 0;
+  /** 4 numbers per chunk: minT, maxT, offset, byte length. */
+  #meta = new Float64Array(8);
+  #n = 0;
+
+  /** Number of chunks. */
+  get length(): number {
+    return this.#n;
+  }
+
+  /** Bytes held (capacity). */
+  get byteLength(): number {
+    return this.#buf.length;
+  }
+
+  /** Appends an encoded chunk (copied). */
+  push(bytes: Uint8Array, minT: number, maxT: number): void {
+    if (this.#used + bytes.length > this.#buf.length) {
+      const grown = new Uint8Array(Math.max(this.#used + bytes.length, Math.ceil(this.#buf.length * 1.5)));
+      grown.set(this.#buf.subarray(0, this.#used));
+      this.#buf = grown;
+    }
+    this.#buf.set(bytes, this.#used);
+    if ((this.#n + 1) * 4 > this.#meta.length) {
+      const grown = new Float64Array(this.#meta.length * 2);
+      grown.set(this.#meta);
+      this.#meta = grown;
+    }
+    const m = this.#n * 4;
+    this.#meta[m] = minT;
+    this.#meta[m + 1] = maxT;
+    this.#meta[m + 2] = this.#used;
+    this.#meta[m + 3] = bytes.length;
+    this.#used += bytes.length;
+    this.#n++;
+  }
+
+  /** First sample time (ms) of chunk `i`. */
+  minT(i: number): number {
+    return this.#meta[i * 4]!;
+  }
+
+  /** The chunks as views (valid for good). */
+  list(): ChunkRef[] {
+    const out: ChunkRef[] = new Array<ChunkRef>(this.#n);
+    for (let i = 0; i < this.#n; i++) {
+      const m = i * 4;
+      const off = this.#meta[m + 2]!;
+      const bytes = this.#buf.subarray(off, off + this.#meta[m + 3]!);
+      out[i] = {
+        bytes,
+        numSamples: (bytes[0]! << 8) | bytes[1]!,
+        minT: this.#meta[m]!,
+        maxT: this.#meta[m + 1]!,
+      };
+    }
+    return out;
+  }
+
+  /** Samples in all chunks. */
+  numSamples(): number {
+    let n = 0;
+    for (let i = 0; i < this.#n; i++) {
+      const off = this.#meta[i * 4 + 2]!;
+      n += (this.#buf[off]! << 8) | this.#buf[off + 1]!;
+    }
+    return n;
+  }
+
+  /** Drops the leading chunks whose last sample is before `mint` (ms). */
+  dropEndingBefore(mint: number): void {
+    let drop = 0;
+    while (drop < this.#n && this.#meta[drop * 4 + 1]! < mint) drop++;
+    if (drop === 0) return;
+    const from = drop < this.#n ? this.#meta[drop * 4 + 2]! : this.#used;
+    this.#buf = this.#buf.slice(from, this.#used);
+    this.#used -= from;
+    const meta = new Float64Array(Math.max(8, (this.#n - drop) * 4));
+    meta.set(this.#meta.subarray(drop * 4, this.#n * 4));
+    for (let i = 0; i < this.#n - drop; i++) meta[i * 4 + 2] = meta[i * 4 + 2]! - from;
+    this.#meta = meta;
+    this.#n -= drop;
   }
 }
