@@ -322,6 +322,30 @@ function collectRanges(
   }
 }
 
+/** First index i with ts[i] >= t. */
+function lowerBoundArr(ts: readonly number[], t: number): number {
+  let lo = 0;
+  let hi = ts.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (ts[mid]! < t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** First index i with ts[i] > t. */
+function upperBoundArr(ts: readonly number[], t: number): number {
+  let lo = 0;
+  let hi = ts.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (ts[mid]! <= t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
 /** First index i with ts[i] > t. */
 function upperBound(ts: Float64Array, t: number): number {
   let lo = 0;
@@ -401,6 +425,11 @@ class Evaluator {
   readonly #i: EvaluatorInit;
   #samples = 0;
   #base = 0;
+  /** Per subquery node: its inner results so far, from firstT up to (excluding) nextT. */
+  readonly #subqueries = new Map<
+    SubqueryExpr,
+    { firstT: number; nextT: number; series: Map<string, ISeries & { ts: number[]; vs: number[] }> }
+  >();
   #ticks = 0;
 
   constructor(init: EvaluatorInit) {
@@ -531,30 +560,44 @@ class Evaluator {
     const mint = refT - e.rangeMs;
     let start = step * Math.trunc(mint / step);
     if (start <= mint) start += step;
-    const bySeries = new Map<string, { labels: Labels; ts: number[]; vs: number[]; dropName: boolean }>();
+    // Inner steps sit on absolute multiples of the step, so consecutive outer evaluations share
+    // most of them: the inner results are kept as growing series and each evaluation takes a
+    // window, as for a range selector (Prometheus evaluates a subquery once over the whole range).
+    let mat = this.#subqueries.get(e);
+    if (!mat || start < mat.firstT) {
+      mat = { firstT: start, nextT: start, series: new Map() };
+      this.#subqueries.set(e, mat);
+    }
     const saved = this.#samples;
-    for (let ts = start; ts <= refT; ts += step) {
+    for (let ts = Math.max(mat.nextT, start); ts <= refT; ts += step) {
       const v = this.eval(e.expr, ts);
       const samples: ISample[] =
         v.kind === 'scalar' ? [{ labels: [], v: v.v, dropName: false }] : v.kind === 'vector' ? v.v : [];
       for (const s of samples) {
         const key = labelsKey(s.labels);
-        let series = bySeries.get(key);
+        let series = mat.series.get(key);
         if (!series) {
-          series = { labels: s.labels, ts: [], vs: [], dropName: s.dropName };
-          bySeries.set(key, series);
+          series = { labels: s.labels, ts: [], vs: [], lo: 0, hi: 0, dropName: s.dropName };
+          mat.series.set(key, series);
         } else if (series.ts[series.ts.length - 1] === ts) {
           throw new AppError('bad_input', 'vector cannot contain metrics with the same labelset');
         }
         series.ts.push(ts);
         series.vs.push(s.v);
       }
+      mat.nextT = ts + step;
       this.#samples = saved;
       this.addSamples(0);
     }
-    const series: ISeries[] = [...bySeries.values()].map((s) => ({ ...s, lo: 0, hi: s.ts.length }));
+    const series: ISeries[] = [];
     let n = 0;
-    for (const s of series) n += s.hi - s.lo;
+    for (const s of mat.series.values()) {
+      const lo = lowerBoundArr(s.ts, start);
+      const hi = upperBoundArr(s.ts, refT);
+      if (lo >= hi) continue;
+      n += hi - lo;
+      series.push({ labels: s.labels, ts: s.ts, vs: s.vs, lo, hi, dropName: s.dropName });
+    }
     this.#samples = saved;
     this.addSamples(n);
     return { series, rangeMs: e.rangeMs, refT, selector: null };
