@@ -1,4 +1,5 @@
 import os from 'node:os';
+import path from 'node:path';
 import { Agent, type AgentSink } from '../agent/agent.js';
 import { systemClock } from '../base/clock.js';
 import type { Logger } from '../base/logger.js';
@@ -54,7 +55,8 @@ function withFlags(config: KanshiConfig, values: { data?: string; listen?: strin
     ...config,
     server: {
       ...config.server,
-      ...(values.data !== undefined ? { data_dir: values.data } : {}),
+      // A flag is relative to where the command runs, not to the config file.
+      ...(values.data !== undefined ? { data_dir: path.resolve(values.data) } : {}),
       ...(values.listen !== undefined ? { listen: values.listen } : {}),
     },
   };

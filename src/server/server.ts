@@ -2,7 +2,8 @@ import type { FastifyInstance } from 'fastify';
 import type { Clock } from '../base/clock.js';
 import type { Logger } from '../base/logger.js';
 import { Registry } from '../exposition/registry.js';
-import { MemoryStorage } from '../storage/memory-storage.js';
+import path from 'node:path';
+import { TSDB } from '../tsdb/tsdb.js';
 import type { Storage } from '../storage/storage.js';
 import type { ServerConfig } from './config/schema.js';
 import { createHttpApp } from './http/app.js';
@@ -26,7 +27,7 @@ export interface ServerOptions {
   clock: Clock;
   /** The folder relative paths in the config are resolved against. */
   baseDir: string;
-  /** The store; default an in-memory one. */
+  /** The store; default the embedded TSDB in `<data_dir>/tenants/default`. */
   storage?: Storage;
   /** Called with the app before it listens, to add routes (the in-process agent's, tests'). */
   configure?: (app: FastifyInstance) => void | Promise<void>;
@@ -48,7 +49,18 @@ export interface KanshiServer {
 export async function startServer(options: ServerOptions): Promise<KanshiServer> {
   const log = options.logger.child({ component: 'server' });
   const registry = new Registry();
-  const storage = options.storage ?? new MemoryStorage();
+  const storage =
+    options.storage ??
+    (await TSDB.open(
+      path.join(path.resolve(options.baseDir, options.config.data_dir), 'tenants', DEFAULT_TENANT),
+      {
+        retentionMs: options.config.storage.retention,
+        maxBytes: options.config.storage.retention_size,
+        oooWindowMs: options.config.storage.out_of_order_window,
+        logger: options.logger.child({ component: 'tsdb', tenant: DEFAULT_TENANT }),
+        clock: options.clock,
+      },
+    ));
   let isReady = false;
   const app = createHttpApp({
     logger: options.logger,
@@ -96,6 +108,9 @@ export async function startServer(options: ServerOptions): Promise<KanshiServer>
     },
   };
 }
+
+/** The tenant of single-user mode: its data lives in `<data_dir>/tenants/default`. */
+export const DEFAULT_TENANT = 'default';
 
 /** Kanshi's version, as `kanshi --version` prints it. */
 export const KANSHI_VERSION = '0.1.0';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { agentConfig } from '../../agent/config/schema.js';
-import { bytes, listenAddress } from '../../config/schema-types.js';
+import { bytes, durationMs, listenAddress, positiveDurationMs } from '../../config/schema-types.js';
 
 /** The whole kanshi.yml: a `server:` section and an `agent:` section (src/agent/config/schema.ts). */
 
@@ -12,10 +12,20 @@ const limits = z.strictObject({
   max_label_value_length: z.number().int().positive().default(4096),
 });
 
+const storage = z.strictObject({
+  /** Blocks older than this are deleted. */
+  retention: positiveDurationMs.default(15 * 86_400_000),
+  /** Oldest blocks are deleted while the store is larger than this; 0 = no limit. */
+  retention_size: bytes.default(0),
+  /** Samples up to this far behind a series' newest one are still accepted (agents replaying). */
+  out_of_order_window: durationMs.default(3_600_000),
+});
+
 export const serverConfig = z.strictObject({
   listen: listenAddress.default('127.0.0.1:9800'),
   data_dir: z.string().default('./data'),
   log_level: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  storage: storage.default({ retention: 15 * 86_400_000, retention_size: 0, out_of_order_window: 3_600_000 }),
   limits: limits.default({
     max_body_bytes: 16 * 1024 * 1024,
     max_series_per_request: 100_000,

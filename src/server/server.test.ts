@@ -1,0 +1,73 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { systemClock } from '../base/clock.js';
+import { nullLogger } from '../base/logger.js';
+import { labelsFromRecord } from '../model/labels.js';
+import { encodeWriteRequest } from '../remotewrite/write-request.js';
+import { serverConfig } from './config/schema.js';
+import { startServer } from './server.js';
+
+describe('startServer', () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'kanshi-server-'));
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const config = () => serverConfig.parse({ listen: '127.0.0.1:0', data_dir: 'data' });
+
+  it('keeps acknowledged remote_write samples in the embedded store across a restart', async () => {
+    const t = Date.now() - 60_000;
+    const first = await startServer({
+      config: config(),
+      logger: nullLogger,
+      clock: systemClock,
+      baseDir: dir,
+    });
+    const body = encodeWriteRequest({
+      timeseries: [
+        {
+          labels: labelsFromRecord({ __name__: 'kanshi_test_total', job: 'a' }),
+          samples: [
+            { timestamp: t, value: 1 },
+            { timestamp: t + 15_000, value: 2 },
+          ],
+        },
+      ],
+    });
+    const res = await fetch(`${first.url}/api/v1/write`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-protobuf', 'content-encoding': 'snappy' },
+      body,
+    });
+    expect(res.status).toBe(204);
+    await first.close();
+
+    const second = await startServer({
+      config: config(),
+      logger: nullLogger,
+      clock: systemClock,
+      baseDir: dir,
+    });
+    try {
+      const q = second.storage.querier(t - 1, t + 60_000);
+      const series = await q.select([{ type: '=', name: '__name__', value: 'kanshi_test_total' }]);
+      q.close();
+      expect(series).toHaveLength(1);
+      const it0 = series[0]!.iterator();
+      const got: [number, number][] = [];
+      while (it0.next()) got.push([it0.atT(), it0.atV()]);
+      expect(got).toEqual([
+        [t, 1],
+        [t + 15_000, 2],
+      ]);
+      expect((await fetch(`${second.url}/-/ready`)).status).toBe(200);
+    } finally {
+      await second.close();
+    }
+  });
+});
