@@ -146,6 +146,19 @@ for (const s of db.head.allSeries()) {
 }
 await db.compact();
 const st = db.stats();
+// Read everything back once (blocks and head) through the Querier port.
+const qStart = process.hrtime.bigint();
+const qCpu = process.cpuUsage();
+const q = db.querier(0, Number.MAX_SAFE_INTEGER);
+let read = 0;
+for (const s of await q.select([{ type: '=', name: 'job', value: 'node' }])) {
+  const it = s.iterator();
+  while (it.next()) read++;
+}
+q.close();
+const qSecs = Number(process.hrtime.bigint() - qStart) / 1e9;
+const qCpuUsed = process.cpuUsage(qCpu);
+const qCpuSecs = (qCpuUsed.user + qCpuUsed.system) / 1e6;
 let chunks = 0;
 for (const m of db.blocks()) chunks += m.stats.numChunks;
 await db.close();
@@ -163,6 +176,9 @@ console.log(
 console.log(`  head chunk bytes/sample ${fmt(headBytes / headSamples, 3)} (${headSamples} samples in head)`);
 console.log(
   `  block bytes/sample      ${fmt(st.bytesPerSample, 3)} (all files; ${st.blocks} blocks, ${st.blockSamples} samples, ${chunks} chunks)`,
+);
+console.log(
+  `  select + iterate all    ${fmt(read / qCpuSecs / 1e6, 2)} M samples/s per CPU second (${read} samples, ${fmt(qSecs)} s wall)`,
 );
 console.log(
   `  heap per series         ${fmt((heapAfter - heapBefore) / numSeries, 0)} bytes (head holding ${fmt(headSamples / numSeries, 0)} samples/series)`,

@@ -286,18 +286,34 @@ export class Block implements PostingsIndex {
   }
 
   /** Reads the chunks of series `id` that overlap [mint, maxt], verifying checksums. */
-  async readChunks(id: number, mint: number, maxt: number): Promise<ChunkRef[]> {
-    const metas = this.#index.chunks[id]!.filter((c) => c.maxT >= mint && c.minT <= maxt);
-    if (metas.length === 0) return [];
-    const out: ChunkRef[] = [];
-    // Chunks of one series are contiguous in one segment: read them with one call per segment.
+  readChunks(id: number, mint: number, maxt: number): Promise<ChunkRef[]> {
+    return this.#readMany(this.#index.chunks[id]!.filter((c) => c.maxT >= mint && c.minT <= maxt));
+  }
+
+  /**
+   * Reads chunks (any order; results in the same order), coalescing entries that lie close
+   * together in a segment into one read: the chunks of consecutive series are adjacent on disk.
+   */
+  async #readMany(metas: readonly ChunkMeta[]): Promise<ChunkRef[]> {
+    const GAP = 64 * 1024;
+    const MAX_SPAN = 16 * 1024 * 1024;
+    const order = metas.map((_, i) => i);
+    order.sort((x, y) => metas[x]!.ref - metas[y]!.ref);
+    const out: ChunkRef[] = new Array<ChunkRef>(metas.length);
     let i = 0;
-    while (i < metas.length) {
-      const seg = refSegment(metas[i]!.ref);
+    while (i < order.length) {
+      const first = metas[order[i]!]!;
+      const seg = refSegment(first.ref);
+      const start = refOffset(first.ref);
+      let end = start + first.len;
       let j = i;
-      while (j + 1 < metas.length && refSegment(metas[j + 1]!.ref) === seg) j++;
-      const start = refOffset(metas[i]!.ref);
-      const end = refOffset(metas[j]!.ref) + metas[j]!.len;
+      while (j + 1 < order.length) {
+        const m = metas[order[j + 1]!]!;
+        const off = refOffset(m.ref);
+        if (refSegment(m.ref) !== seg || off - end > GAP || off + m.len - start > MAX_SPAN) break;
+        end = Math.max(end, off + m.len);
+        j++;
+      }
       const fh = this.#segments[seg - 1];
       if (fh === undefined) throw new AppError('io', `block ${this.dir}: chunk segment ${seg} missing`);
       const buf = Buffer.alloc(end - start);
@@ -305,7 +321,7 @@ export class Block implements PostingsIndex {
       if (bytesRead !== buf.length)
         throw new AppError('io', `block ${this.dir}: chunk segment ${seg} truncated`);
       for (let k = i; k <= j; k++) {
-        const m = metas[k]!;
+        const m = metas[order[k]!]!;
         const r = new ByteReader(buf, `block ${this.dir} chunk ${m.ref}`, refOffset(m.ref) - start);
         const dataLen = r.uvarint();
         const encAt = r.pos;
@@ -317,7 +333,7 @@ export class Block implements PostingsIndex {
         }
         if (enc !== ENCODING_XOR)
           throw new AppError('io', `block ${this.dir}: unknown chunk encoding ${enc}`);
-        out.push({ bytes: data, numSamples: (data[0]! << 8) | data[1]!, minT: m.minT, maxT: m.maxT });
+        out[order[k]!] = { bytes: data, numSamples: (data[0]! << 8) | data[1]!, minT: m.minT, maxT: m.maxT };
       }
       i = j + 1;
     }
@@ -326,22 +342,25 @@ export class Block implements PostingsIndex {
 
   /** The series of `ids` as query results over [mint, maxt], tombstones applied. */
   async seriesFor(ids: Postings, mint: number, maxt: number): Promise<Series[]> {
-    const out: Series[] = [];
+    const picked: { id: number; from: number; to: number }[] = [];
+    const metas: ChunkMeta[] = [];
     for (const id of ids) {
-      const metas = this.#index.chunks[id]!;
-      if (metas.length === 0 || metas[metas.length - 1]!.maxT < mint || metas[0]!.minT > maxt) continue;
-      const chunks = await this.readChunks(id, mint, maxt);
-      if (chunks.length === 0) continue;
+      const from = metas.length;
+      for (const c of this.#index.chunks[id]!) if (c.maxT >= mint && c.minT <= maxt) metas.push(c);
+      if (metas.length > from) picked.push({ id, from, to: metas.length });
+    }
+    const chunks = await this.#readMany(metas);
+    return picked.map(({ id, from, to }) => {
+      const mine = chunks.slice(from, to);
       const deleted = this.#tombstones.get(id);
-      out.push({
+      return {
         labels: this.#index.series[id]!,
         iterator: (): SampleIterator => {
-          const it = new ChunksIterator(chunks, mint, maxt);
+          const it = new ChunksIterator(mine, mint, maxt);
           return deleted === undefined ? it : new DeletedIterator(it, deleted);
         },
-      });
-    }
-    return out;
+      };
+    });
   }
 
   /** Series matching the matchers with samples in [mint, maxt], sorted by labels. */
