@@ -43,7 +43,7 @@ async function readAll(wal: Wal, from: WalPosition = wal.start()): Promise<Uint8
   }
 }
 
-describe('Wal', () => {
+describe('Wal', { timeout: 30_000 }, () => {
   it('appends and reads back records in order across segments', async () => {
     const wal = await Wal.open({ dir, segmentMaxBytes: 200 });
     const want = Array.from({ length: 100 }, (_, i) => rec(i));
@@ -147,7 +147,7 @@ describe('Wal', () => {
   });
 });
 
-describe('Wal crash recovery', () => {
+describe('Wal crash recovery', { timeout: 30_000 }, () => {
   it('keeps every synced record when the last segment is cut at any byte offset', async () => {
     const random = rng(42);
     const synced = Array.from({ length: 40 }, (_, i) => rec(i));
@@ -201,7 +201,7 @@ describe('Wal crash recovery', () => {
       expect((await readAll(reopened)).at(-1)).toEqual(rec(999));
       await reopened.close();
     }
-  });
+  }, 60_000); // dozens of reopen-and-fsync cycles: slow on a loaded machine, not a timing assertion
 
   it.each([
     ['zero bytes', (n: number) => new Uint8Array(n)],

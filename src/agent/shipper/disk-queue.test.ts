@@ -49,7 +49,7 @@ async function drain(q: DiskQueue, max = Infinity): Promise<number[]> {
   return out;
 }
 
-describe('DiskQueue', () => {
+describe('DiskQueue', { timeout: 30_000 }, () => {
   it('replays in order and keeps kind and count', async () => {
     const q = await DiskQueue.open({ dir, maxBytes: 1e6, maxAgeMs: 60_000 });
     for (let i = 0; i < 5; i++) await q.enqueue(batch(i));

@@ -95,7 +95,7 @@ async function setup(replies: Reply[], stopAfter: number, extra: Partial<Shipper
   return { registry, logger, clock, queue, shipper, calls: f.calls, run: () => shipper.run(ac.signal) };
 }
 
-describe('Shipper', () => {
+describe('Shipper', { timeout: 30_000 }, () => {
   it('sends metrics with remote_write headers and checks as JSON, in queue order', async () => {
     const s = await setup([204, 200, 204], 3, {
       auth: { type: 'bearer', token: 's3cret' },
