@@ -911,7 +911,7 @@ function vectorBinop(
       const oneSide = swap ? 'left' : 'right';
       throw new AppError(
         'bad_input',
-        `found duplicate series for the match group ${formatLabelSet(matchLabels(rs.labels, m))} on the ${oneSide} hand-side of the operation: [${formatLabelSet(rs.labels)}, ${formatLabelSet(dup.labels)}];many-to-many matching not allowed: matching labels must be unique on one side`,
+        `found duplicate series for the match group ${formatLabelSet(matchLabels(rs.labels, m))} on the ${oneSide} hand-side of the operation: [${formatLabelSet(dup.labels)}, ${formatLabelSet(rs.labels)}];many-to-many matching not allowed: matching labels must be unique on one side`,
       );
     }
     rightSigs.set(key, rs);

@@ -118,6 +118,8 @@ async function runEvalOnce(engine: Engine, cmd: EvalCommand): Promise<CaseResult
       const msg = errorMessage(err);
       if (cmd.failMsg !== undefined && msg !== cmd.failMsg && !msg.endsWith(cmd.failMsg))
         return { ...base, status: 'pass', message: `error text differs: got ${JSON.stringify(msg)}` };
+      if (cmd.failRegex !== undefined && !new RegExp(cmd.failRegex).test(msg))
+        return { ...base, status: 'pass', message: `error text differs: got ${JSON.stringify(msg)}` };
       return { ...base, status: 'pass', message: '' };
     }
     return { ...base, status: 'fail', message: `unexpected error: ${errorMessage(err)}` };
