@@ -101,6 +101,9 @@ describe('Wal', { timeout: 30_000 }, () => {
     const wal = await Wal.open({ dir });
     const appends = Array.from({ length: 50 }, (_, i) => wal.append([rec(i)], { sync: true }));
     const ends = await Promise.all(appends);
+    // The first sync starts at once; the rest wait for it and share the next one or two.
+    expect(wal.syncCount).toBeLessThanOrEqual(3);
+    expect(wal.syncCount).toBeGreaterThanOrEqual(1);
     for (let i = 1; i < ends.length; i++) expect(ends[i]!.offset).toBeGreaterThan(ends[i - 1]!.offset);
     expect(await readAll(wal)).toEqual(Array.from({ length: 50 }, (_, i) => rec(i)));
     await wal.close();

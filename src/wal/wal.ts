@@ -149,6 +149,7 @@ export class Wal {
   #syncing: Promise<void> | null = null;
   #failure: Error | null = null;
   #closed = false;
+  #syncCount = 0;
 
   private constructor(
     options: WalOptions,
@@ -260,6 +261,11 @@ export class Wal {
     });
   }
 
+  /** How many group-commit fsyncs {@link sync} has run (for metrics and tests). */
+  get syncCount(): number {
+    return this.#syncCount;
+  }
+
   /** Makes everything appended before the call durable. Concurrent callers share an fsync. */
   sync(): Promise<void> {
     return this.#syncUpTo(this.#appendSeq);
@@ -279,6 +285,7 @@ export class Wal {
         if (this.#failure) throw this.#failure;
         try {
           await this.#handle.datasync();
+          this.#syncCount++;
         } catch (err) {
           this.#failure = new AppError('io', `wal ${this.dir}: fsync failed: ${errorMessage(err)}`, {
             cause: err,
