@@ -78,6 +78,17 @@ describe('TSDB', () => {
     await db.close();
   });
 
+  it('answers a querier opened before a compaction with all the data after it', async () => {
+    const db = await TSDB.open(dir, opts);
+    await db.compact();
+    const q = db.querier(0, 1e9);
+    await fill(db, 3, 0, 45_000, 1000);
+    await db.compact();
+    expect(db.blocks().length).toBeGreaterThan(0);
+    expect([...(await dump(q)).entries()]).toEqual([...expected(3, 0, 45_000, 1000).entries()]);
+    await db.close();
+  });
+
   it('keeps every committed sample across close and open', async () => {
     const db = await TSDB.open(dir, opts);
     await fill(db, 3, 0, 25_000, 1000);

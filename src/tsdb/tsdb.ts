@@ -201,11 +201,15 @@ export class TSDB implements Storage {
     return h.numSeries > 0 && h.maxTime - this.#headStart() > (this.#opts.blockRangeMs * 3) / 2;
   }
 
+  /**
+   * A querier over [mintMs, maxtMs]. Each call takes the head and the block list as they are at
+   * that moment (a block cut from the head is listed before the head drops its data, so nothing
+   * falls between), and reads block chunks before resolving: results do not pin files.
+   */
   querier(mintMs: number, maxtMs: number): Querier {
-    const blocks = this.#blocks.filter((b) => b.meta.maxTime > mintMs && b.meta.minTime <= maxtMs);
-    for (const b of blocks) b.acquire();
-    let closed = false;
     const head = this.#head;
+    const blocksIn = (lo: number, hi: number): Block[] =>
+      this.#blocks.filter((b) => b.meta.maxTime > lo && b.meta.minTime <= hi);
     const range = (hints?: SelectHints): [number, number] => [
       Math.max(mintMs, hints?.startMs ?? -Infinity),
       Math.min(maxtMs, hints?.endMs ?? Infinity),
@@ -213,25 +217,28 @@ export class TSDB implements Storage {
     return {
       select: async (matchers, hints) => {
         const [lo, hi] = range(hints);
+        const blocks = blocksIn(lo, hi);
         const lists: Series[][] = [head.select(matchers, lo, hi)];
-        for (let i = blocks.length - 1; i >= 0; i--) lists.push(await blocks[i]!.select(matchers, lo, hi));
+        for (const b of blocks) b.acquire();
+        try {
+          for (let i = blocks.length - 1; i >= 0; i--) lists.push(await blocks[i]!.select(matchers, lo, hi));
+        } finally {
+          for (const b of blocks) b.release();
+        }
         return mergeSeriesLists(lists);
       },
       labelNames: (matchers = []) => {
         const names = new Set(head.labelNames(matchers));
-        for (const b of blocks) for (const n of b.labelNames(matchers)) names.add(n);
+        for (const b of blocksIn(mintMs, maxtMs)) for (const n of b.labelNames(matchers)) names.add(n);
         return Promise.resolve([...names].sort());
       },
       labelValues: (name, matchers = []) => {
         const values = new Set(head.labelValues(name, matchers));
-        for (const b of blocks) for (const v of b.matchingLabelValues(name, matchers)) values.add(v);
+        for (const b of blocksIn(mintMs, maxtMs))
+          for (const v of b.matchingLabelValues(name, matchers)) values.add(v);
         return Promise.resolve([...values].sort());
       },
-      close: () => {
-        if (closed) return;
-        closed = true;
-        for (const b of blocks) b.release();
-      },
+      close: () => {},
     };
   }
 
