@@ -9,8 +9,8 @@ import { runScript, type CaseResult } from '../../src/promql/promqltest/runner.j
  * and our own (src/promql/testdata/*.test). Files and cases listed in
  * src/promql/testdata/conformance-exclusions.json are skipped with their reason; any other
  * failure fails the test. Prints `N passed, N failed, N skipped`. Every passing instant case is
- * also run as a range query around its time and must agree (upstream's range-mode cross-check);
- * KANSHI_PROMQL_STRICT=0 turns that off.
+ * also run as a range query around its time and with `@` pinned at other times, and must agree
+ * (upstream's strict checks); KANSHI_PROMQL_STRICT=0 turns them off.
  */
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');

@@ -5,6 +5,8 @@ import { MemoryStorage } from '../../storage/memory-storage.js';
 import { Engine, type EngineOptions } from '../engine/engine.js';
 import type { QueryResult, Series } from '../engine/values.js';
 import { labelsKey } from '../engine/internal.js';
+import type { Expr } from '../parser/ast.js';
+import { parseExpr } from '../parser/parser.js';
 import { parseScript, type EvalCommand, type SeriesLine, type Slot } from './script.js';
 
 /** The outcome of one `eval` of a script. */
@@ -66,7 +68,10 @@ export async function runScript(
 
 async function runEval(engine: Engine, cmd: EvalCommand, strict: boolean): Promise<CaseResult> {
   const first = await runEvalOnce(engine, cmd);
-  if (!strict || first.status !== 'pass' || !cmd.instant || cmd.fail) return first;
+  if (!strict || first.status !== 'pass' || !cmd.instant) return first;
+  const atProblem = await checkAtInvariance(engine, cmd);
+  if (atProblem !== null) return { line: cmd.line, expr: cmd.expr, status: 'fail', message: atProblem };
+  if (cmd.fail) return first;
   if (cmd.ordered || cmd.rangeVector !== undefined || cmd.expectString !== undefined) return first;
   if (/\b(start|end|range|step)\(\)/.test(cmd.expr)) return first;
   // FORMAT.md §8.1: the same expression as a range query around t must agree at t.
@@ -104,14 +109,65 @@ async function runEval(engine: Engine, cmd: EvalCommand, strict: boolean): Promi
   return first;
 }
 
-async function runEvalOnce(engine: Engine, cmd: EvalCommand): Promise<CaseResult> {
+/** Adds `@ t` to every selector without one (FORMAT.md §8.2). */
+function pinAt(e: Expr, timeMs: number): Expr {
+  const at = { kind: 'time' as const, timeMs };
+  switch (e.type) {
+    case 'VectorSelector':
+      return e.at === null ? { ...e, at } : e;
+    case 'MatrixSelector':
+      return e.vectorSelector.at === null ? { ...e, vectorSelector: { ...e.vectorSelector, at } } : e;
+    case 'SubqueryExpr':
+      return e.at === null ? { ...e, at } : e;
+    case 'ParenExpr':
+    case 'UnaryExpr':
+      return { ...e, expr: pinAt(e.expr, timeMs) };
+    case 'BinaryExpr':
+      return { ...e, lhs: pinAt(e.lhs, timeMs), rhs: pinAt(e.rhs, timeMs) };
+    case 'AggregateExpr':
+      return { ...e, expr: pinAt(e.expr, timeMs), param: e.param === null ? null : pinAt(e.param, timeMs) };
+    case 'Call':
+      return { ...e, args: e.args.map((a) => pinAt(a, timeMs)) };
+    case 'NumberLiteral':
+    case 'StringLiteral':
+      return e;
+  }
+}
+
+const timeDependent =
+  /\b(time|timestamp|predict_linear|day_of_month|day_of_week|day_of_year|days_in_month|hour|minute|month|year|start|end|range|step)\(/;
+
+/**
+ * FORMAT.md §8.2: with every selector pinned to `@ t`, the query gives the same answer at other
+ * evaluation times. Expressions with subqueries are left out (their inner selectors must move).
+ */
+async function checkAtInvariance(engine: Engine, cmd: EvalCommand): Promise<string | null> {
+  if (timeDependent.test(cmd.expr) || cmd.ordered || cmd.expectString !== undefined) return null;
+  let expr: Expr;
+  try {
+    expr = parseExpr(cmd.expr);
+  } catch {
+    return null;
+  }
+  if (/\[[^\]]*:[^\]]*\]/.test(cmd.expr)) return null;
+  const t = cmd.atMs;
+  const pinned = pinAt(expr, t);
+  const times = t === 0 ? [-1000, 0, 1000] : [t, -10 * t, 0, Math.trunc(t / 5), 10 * t];
+  for (const at of times) {
+    const outcome = await runEvalOnce(engine, { ...cmd, atMs: at, startMs: at, endMs: at }, pinned);
+    if (outcome.status !== 'pass') return `@ invariance at ${at}ms: ${outcome.message}`;
+  }
+  return null;
+}
+
+async function runEvalOnce(engine: Engine, cmd: EvalCommand, pinned?: Expr): Promise<CaseResult> {
   const base = { line: cmd.line, expr: cmd.expr };
   if (cmd.series.some((s) => s.histogram))
     return { ...base, status: 'skip', message: 'expects native histogram samples' };
   let result: QueryResult;
   try {
     result = cmd.instant
-      ? await engine.instantQuery(cmd.expr, cmd.atMs)
+      ? await engine.instantQuery(pinned ?? cmd.expr, cmd.atMs)
       : await engine.rangeQuery(cmd.expr, { startMs: cmd.startMs, endMs: cmd.endMs, stepMs: cmd.stepMs });
   } catch (err) {
     if (cmd.fail) {
