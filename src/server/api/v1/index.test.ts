@@ -237,6 +237,22 @@ describe('registerPrometheusApi limits', () => {
     expect((await second).statusCode).toBe(200);
   });
 
+  it('times out a query that waits in the queue past its timeout', async () => {
+    const { engine, waiting } = blockingEngine();
+    const { app } = await setup({ engine, limits: { maxConcurrentQueries: 1 } });
+    const first = app.inject({ method: 'GET', url: '/api/v1/query?query=1' });
+    while (waiting.length < 1) await new Promise((r) => setTimeout(r, 5));
+    const second = await get(app, '/api/v1/query?query=1&timeout=0.05');
+    expect(second.status).toBe(503);
+    expect(second.body).toEqual({
+      status: 'error',
+      errorType: 'timeout',
+      error: 'query timed out in query queue',
+    });
+    waiting[0]!.resolve();
+    expect((await first).statusCode).toBe(200);
+  });
+
   it('maps engine timeouts to 503 timeout', async () => {
     const { engine } = blockingEngine();
     const { app } = await setup({ engine });
