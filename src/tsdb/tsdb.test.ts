@@ -272,6 +272,8 @@ describe('TSDB', () => {
     expect(st.headSeries).toBe(6);
     expect(st.blocks).toBeGreaterThan(0);
     expect(st.bytesPerSample).toBeGreaterThan(0);
+    expect(st.headBytesPerSample).toBeGreaterThan(0);
+    expect(st.headBytesPerSample).toBeLessThan(16);
     expect(st.topMetrics).toEqual([
       { name: 'even', series: 3 },
       { name: 'odd', series: 3 },

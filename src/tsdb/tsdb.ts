@@ -57,6 +57,8 @@ export interface TsdbStats {
   readonly headSamples: number;
   readonly headMinTime: number;
   readonly headMaxTime: number;
+  /** Encoded chunk bytes per head sample; NaN when the head is empty. */
+  readonly headBytesPerSample: number;
   readonly blocks: number;
   readonly blockSamples: number;
   /** Bytes of all blocks on disk. */
@@ -466,6 +468,7 @@ export class TSDB implements Storage {
       headSamples: h.numSamples,
       headMinTime: h.minTime,
       headMaxTime: h.maxTime,
+      headBytesPerSample: h.numSamples > 0 ? h.chunkBytes() / h.numSamples : NaN,
       blocks: this.#blocks.length,
       blockSamples,
       blockBytes,

@@ -484,6 +484,16 @@ export class Head {
     this.#minTime = minTime;
   }
 
+  /** Bytes of encoded chunk data in the head (closed and open chunks; out-of-order buffers excluded). */
+  chunkBytes(): number {
+    let n = 0;
+    for (const s of this.#byRef.values()) {
+      if (s.sealed !== null) n += s.sealed.usedBytes;
+      if (s.open !== null) n += s.open.bytes().length;
+    }
+    return n;
+  }
+
   /** Series count per label pair, for cardinality statistics. */
   labelPairCounts(): Generator<{ name: string; value: string; count: number }> {
     return this.#postings.pairs();

@@ -218,6 +218,11 @@ export class SealedChunks {
     return this.#buf.length;
   }
 
+  /** Bytes of encoded chunks. */
+  get usedBytes(): number {
+    return this.#used;
+  }
+
   /** Appends an encoded chunk (copied). */
   push(bytes: Uint8Array, minT: number, maxT: number): void {
     if (this.#used + bytes.length > this.#buf.length) {
