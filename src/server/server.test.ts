@@ -66,6 +66,19 @@ describe('startServer', () => {
         [t + 15_000, 2],
       ]);
       expect((await fetch(`${second.url}/-/ready`)).status).toBe(200);
+      // The same data through PromQL and the Prometheus API.
+      const res2 = await fetch(
+        `${second.url}/api/v1/query?query=${encodeURIComponent('kanshi_test_total{job="a"}')}&time=${(t + 20_000) / 1000}`,
+      );
+      expect(await res2.json()).toEqual({
+        status: 'success',
+        data: {
+          resultType: 'vector',
+          result: [
+            { metric: { __name__: 'kanshi_test_total', job: 'a' }, value: [(t + 20_000) / 1000, '2'] },
+          ],
+        },
+      });
     } finally {
       await second.close();
     }

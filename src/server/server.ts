@@ -4,6 +4,9 @@ import type { Logger } from '../base/logger.js';
 import { Registry } from '../exposition/registry.js';
 import path from 'node:path';
 import { TSDB } from '../tsdb/tsdb.js';
+import { formatDuration } from '../base/duration.js';
+import { Engine } from '../promql/engine/engine.js';
+import { registerPrometheusApi } from './api/v1/index.js';
 import type { Storage } from '../storage/storage.js';
 import type { ServerConfig } from './config/schema.js';
 import { createHttpApp } from './http/app.js';
@@ -84,6 +87,36 @@ export async function startServer(options: ServerOptions): Promise<KanshiServer>
   });
   registerCheckResults(app, { store: checkResults, maxBodyBytes: limits.max_body_bytes });
   registerChecksApi(app, checkResults);
+  const q = options.config.query;
+  const engine = new Engine(storage, {
+    lookbackDeltaMs: q.lookback_delta,
+    maxSamples: q.max_samples,
+    timeoutMs: q.timeout,
+  });
+  registerPrometheusApi(app, {
+    queryable: storage,
+    engine,
+    registry,
+    limits: { queryTimeoutMs: q.timeout, maxConcurrentQueries: q.max_concurrency },
+    buildInfo: {
+      version: KANSHI_VERSION,
+      revision: '',
+      branch: '',
+      buildUser: '',
+      buildDate: '',
+      goVersion: `node ${process.version}`,
+    },
+    flags: {
+      'web.listen-address': options.config.listen,
+      'storage.tsdb.path': options.config.data_dir,
+      'storage.tsdb.retention.time': formatDuration(options.config.storage.retention),
+      'query.timeout': formatDuration(q.timeout),
+      'query.max-samples': String(q.max_samples),
+      'query.max-concurrency': String(q.max_concurrency),
+      'query.lookback-delta': formatDuration(q.lookback_delta),
+    },
+    clock: options.clock,
+  });
   await options.configure?.(app);
 
   const { host, port } = splitHostPort(options.config.listen);

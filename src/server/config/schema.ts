@@ -21,10 +21,27 @@ const storage = z.strictObject({
   out_of_order_window: durationMs.default(3_600_000),
 });
 
+const query = z.strictObject({
+  /** Longest a query may run (Prometheus's --query.timeout). */
+  timeout: positiveDurationMs.default(120_000),
+  /** Most samples a query may hold (--query.max-samples). */
+  max_samples: z.number().int().positive().default(50_000_000),
+  /** Queries evaluated at once (--query.max-concurrency). */
+  max_concurrency: z.number().int().positive().default(20),
+  /** How far back an instant selector looks (--query.lookback-delta). */
+  lookback_delta: positiveDurationMs.default(300_000),
+});
+
 export const serverConfig = z.strictObject({
   listen: listenAddress.default('127.0.0.1:9800'),
   data_dir: z.string().default('./data'),
   log_level: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  query: query.default({
+    timeout: 120_000,
+    max_samples: 50_000_000,
+    max_concurrency: 20,
+    lookback_delta: 300_000,
+  }),
   storage: storage.default({ retention: 15 * 86_400_000, retention_size: 0, out_of_order_window: 3_600_000 }),
   limits: limits.default({
     max_body_bytes: 16 * 1024 * 1024,
