@@ -2,7 +2,9 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { formatExpr, parseExpr, type Expr } from '../../src/promql/index.js';
 import { runScript, type CaseResult } from '../../src/promql/promqltest/runner.js';
+import { parseScript } from '../../src/promql/promqltest/script.js';
 
 /**
  * Runs Prometheus's own PromQL test scripts (../shared/testdata/promql, or $KANSHI_TESTDATA/promql)
@@ -80,4 +82,38 @@ describe('PromQL conformance', () => {
     if (failures.length > 0) process.stdout.write(`${failures.join('\n')}\n`);
     expect(failures, summary).toEqual([]);
   }, 300_000);
+
+  it('prints every expression of the scripts so that it parses back to the same tree', () => {
+    const strip = (e: Expr): unknown =>
+      JSON.parse(
+        JSON.stringify(e, (k, v: unknown) => (k === 'pos' ? undefined : v === Infinity ? 'Inf' : v)),
+      );
+    let checked = 0;
+    const mismatches: string[] = [];
+    for (const file of [...scripts(upstreamDir), ...scripts(ownDir)]) {
+      if (exclusions.files[path.basename(file)] !== undefined) continue;
+      for (const cmd of parseScript(readFileSync(file, 'utf8'))) {
+        if (cmd.kind !== 'eval') continue;
+        let tree: Expr;
+        try {
+          tree = parseExpr(cmd.expr);
+        } catch {
+          continue;
+        }
+        checked++;
+        const printed = formatExpr(tree);
+        let again: unknown;
+        try {
+          again = strip(parseExpr(printed));
+        } catch (err) {
+          mismatches.push(`${cmd.expr} → ${printed}: ${String(err)}`);
+          continue;
+        }
+        if (JSON.stringify(again) !== JSON.stringify(strip(tree)))
+          mismatches.push(`${cmd.expr} → ${printed}`);
+      }
+    }
+    expect(checked).toBeGreaterThan(900);
+    expect(mismatches).toEqual([]);
+  });
 });
