@@ -1,4 +1,4 @@
-import { appendFile, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -249,6 +249,17 @@ describe('TSDB', () => {
     expect(log.records.some((r) => r.level === 'error' && r.fields.block === victim)).toBe(true);
     expect((await dump(db2.querier(0, 1e9))).size).toBe(2);
     await db2.close();
+  });
+
+  it('refuses a directory another live process holds, and takes over a dead one', async () => {
+    await mkdir(dir, { recursive: true });
+    // PID 1 is always alive; a huge PID is not.
+    await writeFile(join(dir, 'lock'), '1\n');
+    await expect(TSDB.open(dir, opts)).rejects.toThrow(/in use by process 1/);
+    await writeFile(join(dir, 'lock'), '4194000\n');
+    const db = await TSDB.open(dir, opts);
+    await db.close();
+    expect(await readdir(dir)).not.toContain('lock');
   });
 
   it('writes a snapshot that opens as a store with the same data', async () => {

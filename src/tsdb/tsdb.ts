@@ -1,4 +1,4 @@
-import { link, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { link, mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AppError, errorMessage } from '../base/errors.js';
 import { systemClock, type Clock } from '../base/clock.js';
@@ -122,6 +122,7 @@ export class TSDB implements Storage {
     if (!(opts.oooWindowMs >= 0))
       throw new AppError('bad_input', `tsdb: out-of-order window must be >= 0, got ${opts.oooWindowMs}`);
     await mkdir(dir, { recursive: true });
+    await acquireDirLock(dir);
     const blocks: Block[] = [];
     for (const name of (await readdir(dir)).sort()) {
       const path = join(dir, name);
@@ -506,6 +507,7 @@ export class TSDB implements Storage {
     for (const b of this.#blocks) await b.close();
     this.#blocks = [];
     if (this.#wal) await this.#wal.close();
+    await rm(join(this.dir, 'lock'), { force: true });
   }
 
   /** Bytes the store takes on disk (blocks and WAL). */
@@ -513,6 +515,33 @@ export class TSDB implements Storage {
     let n = this.#blocks.reduce((s, b) => s + b.sizeBytes, 0);
     if (this.#wal) n += this.#wal.sizeBytes();
     return n;
+  }
+}
+
+/**
+ * Takes `<dir>/lock` for this process: refuses (AppError 'conflict') while another live process
+ * holds it; a lock left by a dead process (kill -9) is taken over.
+ */
+async function acquireDirLock(dir: string): Promise<void> {
+  const path = join(dir, 'lock');
+  try {
+    const holder = Number((await readFile(path, 'utf8')).trim());
+    if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && isAlive(holder)) {
+      throw new AppError('conflict', `tsdb ${dir}: in use by process ${holder} (${path})`);
+    }
+  } catch (err) {
+    if (err instanceof AppError) throw err;
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  await writeFile(path, `${process.pid}\n`);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
