@@ -66,6 +66,9 @@ describe('startServer', () => {
         [t + 15_000, 2],
       ]);
       expect((await fetch(`${second.url}/-/ready`)).status).toBe(200);
+      const home = await fetch(`${second.url}/`);
+      expect(home.headers.get('content-type')).toMatch(/^text\/html/);
+      expect(await home.text()).toMatch(/<p>1 series in the store\./);
       // The same data through PromQL and the Prometheus API.
       const res2 = await fetch(
         `${second.url}/api/v1/query?query=${encodeURIComponent('kanshi_test_total{job="a"}')}&time=${(t + 20_000) / 1000}`,

@@ -17,6 +17,7 @@ import {
 } from './ingest/check-results.js';
 import { registerRemoteWrite } from './ingest/remote-write.js';
 import { registerChecksApi } from './api/checks.js';
+import { registerHomePage } from './api/home.js';
 
 /**
  * The Kanshi server: HTTP edge, ingestion and the store. Built by {@link startServer}, stopped by
@@ -87,6 +88,18 @@ export async function startServer(options: ServerOptions): Promise<KanshiServer>
   });
   registerCheckResults(app, { store: checkResults, maxBodyBytes: limits.max_body_bytes });
   registerChecksApi(app, checkResults);
+  registerHomePage(app, {
+    checks: checkResults,
+    version: KANSHI_VERSION,
+    seriesCount: async () => {
+      const q = storage.querier(options.clock.now() - 3_600_000, options.clock.now());
+      try {
+        return (await q.select([{ type: '=~', name: '__name__', value: '.+' }])).length;
+      } finally {
+        q.close();
+      }
+    },
+  });
   const q = options.config.query;
   const engine = new Engine(storage, {
     lookbackDeltaMs: q.lookback_delta,
