@@ -3,6 +3,7 @@ import { AppError } from '../../base/errors.js';
 import { labelsFromRecord } from '../../model/labels.js';
 import { STALE_NAN } from '../../model/sample.js';
 import { MemoryStorage } from '../../storage/memory-storage.js';
+import type { Queryable, SelectHints } from '../../storage/storage.js';
 import { Engine, TOO_MANY_SAMPLES } from './engine.js';
 
 async function storageWith(series: Record<string, [number, number][]>): Promise<MemoryStorage> {
@@ -110,5 +111,35 @@ describe('Engine', () => {
     ).rejects.toThrow(
       'invalid expression type "range vector" for range query, must be Scalar or instant Vector',
     );
+  });
+
+  it('tells the store the span, step, range and function of each selector', async () => {
+    const storage = await storageWith({ x: [[0, 1]] });
+    const seen: SelectHints[] = [];
+    const spy: Queryable = {
+      querier: (mint, maxt) => {
+        const q = storage.querier(mint, maxt);
+        return {
+          ...q,
+          select: (matchers, hints, signal) => {
+            if (hints) seen.push(hints);
+            return q.select(matchers, hints, signal);
+          },
+        };
+      },
+    };
+    await new Engine(spy).rangeQuery('rate(x[5m]) + x offset 1m', {
+      startMs: 600_000,
+      endMs: 1_200_000,
+      stepMs: 60_000,
+    });
+    expect(seen).toContainEqual({
+      startMs: 300_000,
+      endMs: 1_200_000,
+      stepMs: 60_000,
+      rangeMs: 300_000,
+      func: 'rate',
+    });
+    expect(seen).toContainEqual({ startMs: 240_000, endMs: 1_140_000, stepMs: 60_000 });
   });
 });

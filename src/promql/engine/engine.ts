@@ -8,7 +8,7 @@ import {
   type Labels,
 } from '../../model/labels.js';
 import { isStaleNaN } from '../../model/sample.js';
-import type { Matcher, Queryable, Querier } from '../../storage/storage.js';
+import type { Matcher, Queryable, Querier, SelectHints } from '../../storage/storage.js';
 import type {
   AggregateExpr,
   BinaryExpr,
@@ -167,7 +167,7 @@ export class Engine {
     const signal = options.signal;
     if (signal?.aborted) throw new AppError('canceled', 'query was canceled');
     const lookbackMs = options.lookbackDeltaMs ?? this.#lookbackMs;
-    const ranges = new Map<VectorSelector, { min: number; max: number }>();
+    const ranges = new Map<VectorSelector, SelectorRange>();
     collectRanges(
       expr,
       startMs,
@@ -188,7 +188,14 @@ export class Engine {
         const matchers: Matcher[] = vs.matchers.map((m) =>
           m.type === '=~' || m.type === '!~' ? { ...m, value: translateRe2(m.value) } : m,
         );
-        const series = await querier!.select(matchers, { startMs: r.min, endMs: r.max }, signal);
+        const hints: SelectHints = {
+          startMs: r.min,
+          endMs: r.max,
+          ...(stepMs > 0 ? { stepMs } : {}),
+          ...(r.rangeMs !== undefined ? { rangeMs: r.rangeMs } : {}),
+          ...(r.func !== undefined ? { func: r.func } : {}),
+        };
+        const series = await querier!.select(matchers, hints, signal);
         if (signal?.aborted) throw new AppError('canceled', 'query was canceled');
         loaded.set(vs, series.map(materialize));
       }
@@ -272,27 +279,41 @@ function atTime(at: VectorSelector['at'], ctx: { startMs: number; endMs: number 
   }
 }
 
+/** The span a selector's evaluations read, with what a store may use to pick a resolution. */
+interface SelectorRange {
+  min: number;
+  max: number;
+  rangeMs?: number;
+  func?: string;
+}
+
 /** Records, for every selector, the time span of samples its evaluations may read. */
 function collectRanges(
   e: Expr,
   evalMin: number,
   evalMax: number,
   ctx: RangeCtx,
-  out: Map<VectorSelector, { min: number; max: number }>,
+  out: Map<VectorSelector, SelectorRange>,
+  func?: string,
 ): void {
-  const addSel = (vs: VectorSelector, window: number): void => {
+  const addSel = (vs: VectorSelector, window: number, rangeMs?: number): void => {
     const at = atTime(vs.at, ctx);
     const lo = (at ?? evalMin) - vs.offsetMs - window;
     const hi = (at ?? evalMax) - vs.offsetMs;
     const prev = out.get(vs);
-    out.set(vs, prev ? { min: Math.min(prev.min, lo), max: Math.max(prev.max, hi) } : { min: lo, max: hi });
+    const r: SelectorRange = prev
+      ? { ...prev, min: Math.min(prev.min, lo), max: Math.max(prev.max, hi) }
+      : { min: lo, max: hi };
+    if (rangeMs !== undefined) r.rangeMs = rangeMs;
+    if (func !== undefined) r.func = func;
+    out.set(vs, r);
   };
   switch (e.type) {
     case 'VectorSelector':
       addSel(e, ctx.lookbackMs);
       return;
     case 'MatrixSelector':
-      addSel(e.vectorSelector, e.rangeMs);
+      addSel(e.vectorSelector, e.rangeMs, e.rangeMs);
       return;
     case 'SubqueryExpr': {
       const at = atTime(e.at, ctx);
@@ -310,7 +331,7 @@ function collectRanges(
       collectRanges(e.rhs, evalMin, evalMax, ctx, out);
       return;
     case 'Call':
-      for (const a of e.args) collectRanges(a, evalMin, evalMax, ctx, out);
+      for (const a of e.args) collectRanges(a, evalMin, evalMax, ctx, out, e.func);
       return;
     case 'ParenExpr':
     case 'UnaryExpr':
