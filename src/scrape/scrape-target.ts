@@ -62,6 +62,11 @@ export interface ScrapeOptions {
   readonly fallbackFormat?: ExpositionFormat | 'none';
   /** Default `Kanshi`. */
   readonly userAgent?: string;
+  /**
+   * metric_relabel_configs: applied to each sample's labels after the target labels are attached;
+   * null drops the sample. The sample limit counts the samples it keeps, as in Prometheus.
+   */
+  readonly relabelSample?: (labels: Labels) => Labels | null;
 }
 
 /** What a scrape produced. */
@@ -132,7 +137,8 @@ export async function scrapeTarget(target: ScrapeTargetSpec, options: ScrapeOpti
       );
     }
     const limit = options.sampleLimit ?? 0;
-    if (limit > 0 && samplesScraped > limit) {
+    const relabelSample = options.relabelSample;
+    if (limit > 0 && samplesScraped > limit && relabelSample === undefined) {
       throw new ScrapeFailure(
         `sample limit exceeded: ${samplesScraped} samples, limit ${limit}`,
         samplesScraped,
@@ -142,12 +148,23 @@ export async function scrapeTarget(target: ScrapeTargetSpec, options: ScrapeOpti
     const honorLabels = options.honorLabels ?? false;
     for (const f of parsed.families) {
       for (const s of f.samples) {
-        const labels = withTargetLabels(s.name, s.labels, targetLabels, honorLabels);
+        let labels = withTargetLabels(s.name, s.labels, targetLabels, honorLabels);
+        if (relabelSample !== undefined) {
+          const kept = relabelSample(labels);
+          if (kept === null || kept.length === 0) continue;
+          labels = kept;
+        }
         const own = honorTimestamps && s.timestampMs !== undefined;
         scraped.add(labels, own ? s.timestampMs : startMs, s.value);
         // Series with their own timestamps are not ended by staleness markers (Prometheus).
         current.set(labelsKey(labels), { labels, tracked: !own });
       }
+    }
+    if (limit > 0 && scraped.length > limit) {
+      throw new ScrapeFailure(
+        `sample limit exceeded: ${scraped.length} samples, limit ${limit}`,
+        samplesScraped,
+      );
     }
     families = parsed.families;
   } catch (err) {
@@ -163,8 +180,8 @@ export async function scrapeTarget(target: ScrapeTargetSpec, options: ScrapeOpti
   const out = up ? scraped : new SampleBatchBuilder();
   for (const labels of vanished) out.add(labels, startMs, STALE_NAN);
 
-  // No metric relabeling yet: what is kept is what was scraped.
-  const reportValues = [up ? 1 : 0, durationSeconds, samplesScraped, samplesScraped, seriesAdded];
+  const postRelabel = up ? scraped.length : samplesScraped;
+  const reportValues = [up ? 1 : 0, durationSeconds, samplesScraped, postRelabel, seriesAdded];
   const reportLabels: Labels[] = [];
   REPORT_SERIES.forEach((name, i) => {
     const labels = sortLabels([...targetLabels, { name: METRIC_NAME, value: name }]);
