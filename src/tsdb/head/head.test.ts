@@ -76,6 +76,8 @@ describe('Head', () => {
     expect(app2.append(up('a'), 59_000, 59)).toBe('too_old');
     expect(app2.append(up('a'), 110_000, 999)).toBe('duplicate');
     expect(app2.append(up('a'), 110_000, 110)).toBeNull();
+    expect(app2.append(up('a'), 61_000, 61)).toBeNull();
+    expect(app2.append(up('a'), 61_000, 62)).toBe('duplicate');
     await app2.commit();
     const app3 = head.appender();
     expect(app3.append(up('a'), 105_000, 1)).toBe('duplicate');

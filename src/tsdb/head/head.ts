@@ -534,7 +534,8 @@ export class HeadAppender implements Appender {
       s.listedBy = this.#id;
       this.#newSeries.push(s);
     }
-    const r = head.check(s, t, v, { id: this.#id, ts: this.#ts, vs: this.#vs });
+    let r = head.check(s, t, v, { id: this.#id, ts: this.#ts, vs: this.#vs });
+    if (r === 'ooo') r = this.#pendingAt(s.ref, t, v) ?? r;
     if (r === 'skip') return null;
     if (r !== null && r !== 'ooo') {
       head.counters.rejected[r]++;
@@ -554,6 +555,15 @@ export class HeadAppender implements Appender {
     if (r === null) {
       s.batchId = this.#id;
       s.batchIdx = n;
+    }
+    return null;
+  }
+
+  /** An out-of-order sample already in this batch at the same time: 'skip' or 'duplicate'. */
+  #pendingAt(ref: number, t: number, v: number): 'skip' | 'duplicate' | null {
+    for (let i = this.#ts.length - 1; i >= 0; i--) {
+      if (this.#ts[i] === t && this.#refs[i] === ref)
+        return sameValue(this.#vs[i]!, v) ? 'skip' : 'duplicate';
     }
     return null;
   }
