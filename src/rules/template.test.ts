@@ -1,0 +1,104 @@
+import { describe, expect, it } from 'vitest';
+import { expandRuleTemplate, parseRuleTemplate, type TemplateSample } from './template.js';
+
+const data = {
+  labels: { instance: 'web-1:9100', job: 'node', severity: 'page' },
+  externalLabels: { cluster: 'tokyo' },
+  externalURL: 'http://kanshi.example:9800',
+  value: 1234567,
+};
+
+const samples: TemplateSample[] = [
+  {
+    Labels: new Map([
+      ['__name__', 'up'],
+      ['instance', 'b'],
+    ]),
+    Value: 0.5,
+  },
+  {
+    Labels: new Map([
+      ['__name__', 'up'],
+      ['instance', 'a'],
+    ]),
+    Value: 2,
+  },
+];
+const query = (expr: string): Promise<TemplateSample[]> => Promise.resolve(expr === 'none' ? [] : samples);
+
+// Expected outputs are what Prometheus 2.x/3.x prints for the same template and data.
+const cases: [string, string][] = [
+  ['plain text', 'plain text'],
+  ['{{ $labels.instance }} down', 'web-1:9100 down'],
+  ['{{ .Labels.job }}', 'node'],
+  ['{{ $labels.missing }}|', '|'],
+  ['{{ $externalLabels.cluster }}', 'tokyo'],
+  ['{{ $externalURL }}', 'http://kanshi.example:9800'],
+  ['{{ $value }}', '1.234567e+06'],
+  ['{{ .Value }}', '1.234567e+06'],
+  ['{{ $value | humanize }}', '1.235M'],
+  ['{{ humanize 0.00123 }}', '1.23m'],
+  ['{{ humanize 0 }}', '0'],
+  ['{{ humanize 999 }}', '999'],
+  ['{{ humanize 12345678901 }}', '12.35G'],
+  ['{{ humanize1024 1048576 }}', '1Mi'],
+  ['{{ humanize1024 1000 }}', '1000'],
+  ['{{ humanize1024 123456789 }}', '117.7Mi'],
+  ['{{ humanizePercentage 0.1234 }}', '12.34%'],
+  ['{{ humanizeDuration 3725 }}', '1h 2m 5s'],
+  ['{{ humanizeDuration 90061 }}', '1d 1h 1m 1s'],
+  ['{{ humanizeDuration 1.5 }}', '1.5s'],
+  ['{{ humanizeDuration 0.0015 }}', '1.5ms'],
+  ['{{ humanizeDuration 0 }}', '0s'],
+  ['{{ humanizeTimestamp 1435065584.128 }}', '2015-06-23 13:19:44.128 +0000 UTC'],
+  ['{{ printf "%.2f" 3.14159 }}', '3.14'],
+  ['{{ printf "%s=%d" "x" 42 }}', 'x=42'],
+  ['{{ printf "%q" "a\\"b" }}', '"a\\"b"'],
+  ['{{ printf "%v" 2.5 }}', '2.5'],
+  ['{{ printf "%d" 2.5 }}', '%!d(float64=2.5)'],
+  ['{{ printf "%5.1f|%-4s|" 3.14159 "ab" }}', '  3.1|ab  |'],
+  ['{{ toUpper "abc" }} {{ toLower "ABC" }} {{ title "hello world" }}', 'ABC abc Hello World'],
+  ['{{ reReplaceAll "(.*):.*" "$1" $labels.instance }}', 'web-1'],
+  ['{{ match "^web" $labels.instance }}', 'true'],
+  ['{{ if eq $labels.severity "page" }}P{{ else }}T{{ end }}', 'P'],
+  ['{{ if gt $value 2000000.0 }}big{{ else if gt $value 1000000.0 }}mid{{ else }}small{{ end }}', 'mid'],
+  ['{{ if and (ne $labels.job "x") (not false) }}y{{ end }}', 'y'],
+  ['{{ or "" "fallback" }}', 'fallback'],
+  ['{{ with $labels.job }}job={{ . }}{{ end }}', 'job=node'],
+  ['{{ with $labels.nope }}x{{ else }}none{{ end }}', 'none'],
+  ['{{ range $k, $v := $labels }}{{ $k }}={{ $v }};{{ end }}', 'instance=web-1:9100;job=node;severity=page;'],
+  ['{{ len $labels }}', '3'],
+  ['{{ index $labels "job" }}', 'node'],
+  ['{{ query "up" | first | value }}', '0.5'],
+  ['{{ query "up" | first | label "instance" }}', 'b'],
+  ['{{ range query "up" }}{{ .Labels.instance }}:{{ .Value }} {{ end }}', 'b:0.5 a:2 '],
+  ['{{ range sortByLabel "instance" (query "up") }}{{ .Labels.instance }}{{ end }}', 'ab'],
+  ['{{ range query "none" }}x{{ else }}empty{{ end }}', 'empty'],
+  ['{{ $x := "v" }}{{ $x }}', 'v'],
+  ['a {{- " b " -}} c', 'a b c'],
+  ['{{/* comment */}}ok', 'ok'],
+  ['{{ 1e6 }} {{ 0.0001 }} {{ 0.00001 }} {{ 100000.0 }}', '1e+06 0.0001 1e-05 100000'],
+  [
+    '{{ query "none" | first | value }}',
+    '<error expanding template: template: __alert_T: executing "__alert_T": error calling first: first() called on vector with no elements>',
+  ],
+];
+
+describe('expandRuleTemplate', () => {
+  it.each(cases)('%s', async (text, want) => {
+    expect(await expandRuleTemplate('T', text, data, query)).toBe(want);
+  });
+});
+
+describe('parseRuleTemplate', () => {
+  it.each([
+    ['{{ $labels.x ', 'unclosed action'],
+    ['{{ nosuchfn 1 }}', 'function "nosuchfn" not defined'],
+    ['{{ if true }}x', 'unexpected EOF'],
+    ['{{ end }}', 'unexpected {{end}}'],
+    ['{{ "a }}', 'unclosed action'],
+  ])('rejects %s', (text, msg) => {
+    expect(() => parseRuleTemplate('HighLoad', text)).toThrow(msg);
+    expect(() => parseRuleTemplate('HighLoad', text)).toThrow('template: __alert_HighLoad:1:');
+  });
+});
