@@ -5,6 +5,15 @@ import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { TSDB } from '../../src/tsdb/tsdb.js';
 import { CRASH_OPTIONS, CRASH_SERIES } from './tsdb-crash.child.js';
+import {
+  freePort,
+  isBuilt,
+  postWrite,
+  prng,
+  startKanshi,
+  testSeries,
+  writeBody,
+} from './tsdb-server.helper.js';
 
 const child = resolve(import.meta.dirname, 'tsdb-crash.child.ts');
 const dirs: string[] = [];
@@ -73,4 +82,68 @@ describe('TSDB crash loop', () => {
     }
     expect(lastAcked).toBeGreaterThan(100);
   });
+});
+
+describe('kanshi server crash loop', () => {
+  // Replay a failing run with KANSHI_CRASH_SEED=<seed printed in the failure>.
+  const seed = Number(process.env.KANSHI_CRASH_SEED ?? 20261127);
+
+  it.skipIf(!isBuilt())(
+    `keeps every remote_write answered 2xx across 20 kill -9 at random moments (seed ${seed})`,
+    async () => {
+      const dataDir = await mkdtemp(join(tmpdir(), 'kanshi-server-crash-'));
+      dirs.push(dataDir);
+      const rand = prng(seed);
+      const series = testSeries(10);
+      // 15 s apart, so a run spans many 2 h blocks: kills land during head cuts and WAL truncation too.
+      const t0 = Math.floor(Date.now() / 1000) * 1000 - 48 * 3_600_000;
+      const stepMs = 15_000;
+      const acked: number[] = [];
+      const otherStatuses: number[] = [];
+      let next = 0;
+      for (let round = 0; round < 20; round++) {
+        // The store must open every time: startKanshi fails when /-/ready never answers.
+        const srv = await startKanshi(dataDir, await freePort());
+        let isDead = false;
+        void srv.exited.then(() => (isDead = true));
+        const writer = async (): Promise<void> => {
+          while (!isDead) {
+            const step = next++;
+            const status = await postWrite(srv.url, writeBody(series, t0 + step * stepMs, step));
+            if (status >= 200 && status < 300) acked.push(step);
+            else if (status !== 0) otherStatuses.push(status);
+          }
+        };
+        const writers = [writer(), writer(), writer()];
+        await new Promise((r) => setTimeout(r, 150 + rand() * 1500));
+        srv.proc.kill('SIGKILL');
+        expect(await srv.exited).toBe('SIGKILL');
+        await Promise.all(writers);
+      }
+      expect(otherStatuses).toEqual([]);
+      expect(acked.length).toBeGreaterThan(200);
+
+      const db = await TSDB.open(join(dataDir, 'tenants', 'default'), { wal: true });
+      try {
+        const q = db.querier(Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER);
+        const got = await q.select([{ type: '=', name: '__name__', value: 'rel_test' }]);
+        q.close();
+        expect(got).toHaveLength(series.length);
+        const missing: string[] = [];
+        for (const s of got) {
+          const have = new Map<number, number>();
+          const it = s.iterator();
+          while (it.next()) have.set(it.atT(), it.atV());
+          for (const step of acked) {
+            if (have.get(t0 + step * stepMs) !== step)
+              missing.push(`${JSON.stringify(s.labels[2])} step ${step}`);
+          }
+        }
+        expect(missing.slice(0, 20)).toEqual([]);
+      } finally {
+        await db.close();
+      }
+    },
+    180_000,
+  );
 });
