@@ -12,7 +12,11 @@ describe('parseRuleFile', () => {
     expect(countRules(r.groups ?? [])).toBe(2);
     const g = r.groups?.[0];
     expect(g?.intervalMs).toBe(30_000);
-    expect(g?.rules[1]).toMatchObject({ alert: 'InstanceDown', forMs: 300_000, labels: { severity: 'page' } });
+    expect(g?.rules[1]).toMatchObject({
+      alert: 'InstanceDown',
+      forMs: 300_000,
+      labels: { severity: 'page' },
+    });
   });
 
   it('reports every problem at once with its line, as promtool does', () => {
@@ -20,8 +24,12 @@ describe('parseRuleFile', () => {
     expect(r.groups).toBeUndefined();
     const lines = r.diagnostics.map(formatDiagnostic);
     expect(lines).toEqual([
-      expect.stringMatching(/^bad.rules.yml:5:\d+: groups\[0\]\.rules\[0\]\.expr: could not parse expression: 1:17: parse error),
-      expect.stringMatching(/^bad.rules.yml:9:\d+: .*annotation "summary": template: __alert_InstanceDown:1: unclosed action/),
+      expect.stringMatching(
+        /^bad.rules.yml:5:\d+: groups\[0\]\.rules\[0\]\.expr: could not parse expression: 1:17: parse error/,
+      ),
+      expect.stringMatching(
+        /^bad.rules.yml:9:\d+: .*annotation "summary": template: __alert_InstanceDown:1: unclosed action/,
+      ),
       expect.stringMatching(/^bad.rules.yml:10:\d+: .*invalid recording rule name: bad name/),
       expect.stringMatching(/^bad.rules.yml:12:\d+: .*invalid field 'for' in recording rule/),
       expect.stringMatching(/^bad.rules.yml:13:\d+: .*groupname: "g" is repeated in the same file/),
@@ -34,8 +42,14 @@ describe('parseRuleFile', () => {
     ['groups: [{name: a, rules: [{alert: b}]}]', "field 'expr' must be set"],
     ['groups: [{name: a, rules: [{alert: b, expr: up, labels: {"0x": y}}]}]', 'invalid label name: 0x'],
     ['groups: [{name: a, rules: [{alert: b, expr: up, for: 5x}]}]', 'not a valid duration string'],
-    ['groups: [{name: a, rules: [{record: r, expr: up, annotations: {a: b}}]}]', "invalid field 'annotations'"],
-    ['groups: [{name: a, rules: [{alert: b, expr: up, labels: {s: "{{ nope }}"}}]}]', 'function "nope" not defined'],
+    [
+      'groups: [{name: a, rules: [{record: r, expr: up, annotations: {a: b}}]}]',
+      "invalid field 'annotations'",
+    ],
+    [
+      'groups: [{name: a, rules: [{alert: b, expr: up, labels: {s: "{{ nope }}"}}]}]',
+      'function "nope" not defined',
+    ],
     ['groups: [{rules: []}]', 'Groupname must not be empty'],
     ['groups: [{name: a, bogus: 1}]', 'unknown key "bogus"'],
   ])('rejects %s', (text, msg) => {
