@@ -1,7 +1,10 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FakeClock } from '../../test/support/fake-clock.js';
 import { RecordingLogger } from '../base/logger.js';
@@ -238,6 +241,62 @@ scrape_configs:
     await writeFile(file, JSON.stringify([{ targets: [a.address, b.address] }]));
     await waitFor(() => instances().length === 2, 'updated targets');
     expect(instances().sort()).toEqual([a.address, b.address].sort());
+    ac.abort();
+    await running;
+  });
+
+  it('scrapes https targets with tls_config insecure_skip_verify or ca_file, and fails without', async () => {
+    const testdata = join(dirname(fileURLToPath(import.meta.url)), 'testdata');
+    const server = createHttpsServer(
+      {
+        key: readFileSync(join(testdata, 'tls-test.key')),
+        cert: readFileSync(join(testdata, 'tls-test.crt')),
+      },
+      (req, res) => {
+        res.setHeader('Content-Type', 'text/plain');
+        res.end(req.headers.authorization === 'Bearer s3cret' ? 'secure 1\n' : 'anonymous 1\n');
+      },
+    );
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    servers.push(server);
+    const a = server.address();
+    if (a === null || typeof a === 'string') throw new Error('no address');
+    const target = `127.0.0.1:${a.port}`;
+    const storage = new MemoryStorage();
+    const clock = new FakeClock();
+    const mgr = new ScrapeManager({ appendable: storage, clock });
+    await mgr.applyConfig(
+      pools(
+        `
+scrape_configs:
+  - job_name: insecure
+    scheme: https
+    tls_config: { insecure_skip_verify: true }
+    authorization: { credentials: s3cret }
+    static_configs: [{ targets: ['${target}'] }]
+  - job_name: ca
+    scheme: https
+    tls_config: { ca_file: tls-test.crt }
+    static_configs: [{ targets: ['${target}'] }]
+  - job_name: verify
+    scheme: https
+    static_configs: [{ targets: ['${target}'] }]
+`,
+        testdata,
+      ),
+    );
+    const ac = new AbortController();
+    const running = mgr.run(ac.signal);
+    await mgr.settled();
+    await clock.advance(60_000);
+    await waitFor(() => mgr.targets().activeTargets.every((t) => t.health !== 'unknown'), 'https scrapes');
+    const byPool = Object.fromEntries(mgr.targets().activeTargets.map((t) => [t.scrapePool, t]));
+    expect(byPool.insecure).toMatchObject({ health: 'up', lastError: '' });
+    expect(byPool.ca).toMatchObject({ health: 'up', lastError: '' });
+    expect(byPool.verify!.health).toBe('down');
+    expect(byPool.verify!.lastError).toMatch(/certificate/i);
+    expect((await series(storage, 'secure')).map((x) => x.labels.job)).toEqual(['insecure']);
+    expect((await series(storage, 'anonymous')).map((x) => x.labels.job)).toEqual(['ca']);
     ac.abort();
     await running;
   });

@@ -10,6 +10,7 @@ import { Registry, type Counter } from '../exposition/registry.js';
 import type { ScrapeAuth, ScrapePoolConfig } from './config.js';
 import { FileDiscovery, type TargetGroup } from './file-sd.js';
 import { relabel } from './relabel.js';
+import { tlsFetch } from './tls-fetch.js';
 import { appendBatch, type SampleBatch } from './sample-batch.js';
 import { labelsKey, ScrapeLoopState } from './scrape-state.js';
 import { scrapeTarget, type ScrapeResult } from './scrape-target.js';
@@ -270,7 +271,7 @@ class TargetLoop {
         bodySizeLimitBytes: cfg.bodySizeLimitBytes,
         now: () => p.clock.now(),
         state: this.state,
-        ...(p.fetch !== undefined ? { fetch: p.fetch } : {}),
+        ...(p.scrapeFetch !== undefined ? { fetch: p.scrapeFetch } : {}),
         ...(cfg.metricRelabelConfigs.length > 0
           ? { relabelSample: (l: Labels) => relabel(l, cfg.metricRelabelConfigs) }
           : {}),
@@ -340,6 +341,18 @@ class Pool {
     readonly fetch: typeof globalThis.fetch | undefined,
     readonly offsetSeed: number,
   ) {}
+
+  #tlsFetch: typeof globalThis.fetch | undefined;
+
+  /** The fetch for this pool's scrapes: a TLS-aware one when tls_config asks for more than defaults. */
+  get scrapeFetch(): typeof globalThis.fetch | undefined {
+    const t = this.config.tls;
+    if (t.insecureSkipVerify || t.caFile !== undefined || t.serverName !== undefined) {
+      this.#tlsFetch ??= tlsFetch(t);
+      return this.#tlsFetch;
+    }
+    return this.fetch;
+  }
 
   /** Starts discovery and loops. */
   start(): void {
