@@ -715,7 +715,7 @@ class Executor {
       const args: unknown[] = [];
       if (head.name === 'and' || head.name === 'or') {
         // Short-circuit as Go 1.18+: stop at the first deciding argument.
-        const all: Operand[] = [...cmd.slice(1), ...piped.map((value) => ({ kind: 'lit', value }))];
+        const all: Operand[] = [...cmd.slice(1), ...piped.map((value): Operand => ({ kind: 'lit', value }))];
         if (all.length === 0) throw this.#err(`wrong number of args for ${head.name}: want at least 1 got 0`);
         let v: unknown;
         for (const a of all) {
