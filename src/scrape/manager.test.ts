@@ -300,4 +300,37 @@ scrape_configs:
     ac.abort();
     await running;
   });
+
+  it('fails a scrape that breaks label_limit or sample_limit after metric relabeling', async () => {
+    const a = await exporter(() => 'm{a="1",b="2",c="3"} 1\nn 1\nn2 1\n');
+    servers.push(a.server);
+    const clock = new FakeClock();
+    const mgr = new ScrapeManager({ appendable: new MemoryStorage(), clock });
+    await mgr.applyConfig(
+      pools(`
+scrape_configs:
+  - job_name: labels
+    label_limit: 5
+    static_configs: [{ targets: ['${a.address}'] }]
+  - job_name: samples-ok
+    sample_limit: 2
+    metric_relabel_configs: [{ source_labels: [__name__], regex: m, action: drop }]
+    static_configs: [{ targets: ['${a.address}'] }]
+  - job_name: samples-over
+    sample_limit: 2
+    static_configs: [{ targets: ['${a.address}'] }]
+`),
+    );
+    const ac = new AbortController();
+    const running = mgr.run(ac.signal);
+    await mgr.settled();
+    await clock.advance(60_000);
+    await waitFor(() => mgr.targets().activeTargets.every((t) => t.health !== 'unknown'), 'scrapes');
+    const byPool = Object.fromEntries(mgr.targets().activeTargets.map((t) => [t.scrapePool, t]));
+    expect(byPool.labels!.lastError).toBe('label_limit exceeded (metric: m, number of labels: 6, limit: 5)');
+    expect(byPool['samples-ok']!.health).toBe('up');
+    expect(byPool['samples-over']!.lastError).toMatch(/sample limit exceeded/);
+    ac.abort();
+    await running;
+  });
 });

@@ -272,9 +272,7 @@ class TargetLoop {
         now: () => p.clock.now(),
         state: this.state,
         ...(p.scrapeFetch !== undefined ? { fetch: p.scrapeFetch } : {}),
-        ...(cfg.metricRelabelConfigs.length > 0
-          ? { relabelSample: (l: Labels) => relabel(l, cfg.metricRelabelConfigs) }
-          : {}),
+        ...(p.sampleFn !== undefined ? { relabelSample: p.sampleFn } : {}),
       },
     );
     if (signal.aborted && !result.up) return;
@@ -304,6 +302,28 @@ class TargetLoop {
       scrapeIntervalMs: this.target.intervalMs,
       scrapeTimeoutMs: this.target.timeoutMs,
     };
+  }
+}
+
+/** Throws, failing the scrape, when a sample breaks label_limit or a length limit (Prometheus's messages). */
+function checkLabelLimits(labels: Labels, c: ScrapePoolConfig): void {
+  const metric = getLabel(labels, '__name__').slice(0, 50);
+  if (c.labelLimit > 0 && labels.length > c.labelLimit) {
+    throw new Error(
+      `label_limit exceeded (metric: ${metric}, number of labels: ${labels.length}, limit: ${c.labelLimit})`,
+    );
+  }
+  for (const l of labels) {
+    if (c.labelNameLengthLimit > 0 && l.name.length > c.labelNameLengthLimit) {
+      throw new Error(
+        `label_name_length_limit exceeded (metric: ${metric}, label name: ${l.name.slice(0, 50)}, length: ${l.name.length}, limit: ${c.labelNameLengthLimit})`,
+      );
+    }
+    if (c.labelValueLengthLimit > 0 && l.value.length > c.labelValueLengthLimit) {
+      throw new Error(
+        `label_value_length_limit exceeded (metric: ${metric}, label name: ${l.name.slice(0, 50)}, value: ${JSON.stringify(l.value.slice(0, 50))}, length: ${l.value.length}, limit: ${c.labelValueLengthLimit})`,
+      );
+    }
   }
 }
 
@@ -343,6 +363,19 @@ class Pool {
   ) {}
 
   #tlsFetch: typeof globalThis.fetch | undefined;
+
+  /** metric_relabel_configs then the label limits (a breach fails the scrape), or undefined for neither. */
+  get sampleFn(): ((labels: Labels) => Labels | null) | undefined {
+    const c = this.config;
+    const rules = c.metricRelabelConfigs;
+    if (rules.length === 0 && c.labelLimit + c.labelNameLengthLimit + c.labelValueLengthLimit === 0)
+      return undefined;
+    return (labels) => {
+      const out = relabel(labels, rules);
+      if (out !== null) checkLabelLimits(out, c);
+      return out;
+    };
+  }
 
   /** The fetch for this pool's scrapes: a TLS-aware one when tls_config asks for more than defaults. */
   get scrapeFetch(): typeof globalThis.fetch | undefined {
