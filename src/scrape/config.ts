@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { AppError, errorMessage } from '../base/errors.js';
 import { bytes, positiveDurationMs } from '../config/schema-types.js';
 import { labelNameRe } from '../model/labels.js';
+import type { ScrapeProtocol } from '../exposition/parse-exposition.js';
 import { newRelabelConfig, type RelabelConfig } from './relabel.js';
 
 /**
@@ -119,7 +120,18 @@ const scrapeConfigSchema = z.strictObject({
   label_name_length_limit: z.number().int().nonnegative().optional(),
   label_value_length_limit: z.number().int().nonnegative().optional(),
   target_limit: z.number().int().nonnegative().optional(),
-  scrape_protocols: z.array(z.string()).optional(),
+  scrape_protocols: z
+    .array(
+      z.enum([
+        'OpenMetricsText1.0.0',
+        'OpenMetricsText0.0.1',
+        'PrometheusText1.0.0',
+        'PrometheusText0.0.4',
+        'PrometheusProto',
+      ]),
+    )
+    .min(1)
+    .optional(),
   fallback_scrape_protocol: z.string().optional(),
 });
 
@@ -190,6 +202,8 @@ export interface ScrapePoolConfig {
   readonly labelNameLengthLimit: number;
   readonly labelValueLengthLimit: number;
   readonly targetLimit: number;
+  /** The formats to ask for, preferred first (PrometheusProto dropped: not spoken); undefined = default. */
+  readonly scrapeProtocols?: readonly ScrapeProtocol[];
 }
 
 /** Options of {@link resolveScrapeConfigs}. */
@@ -291,6 +305,9 @@ export function resolveScrapeConfigs(
       labelNameLengthLimit: c.label_name_length_limit ?? global.label_name_length_limit,
       labelValueLengthLimit: c.label_value_length_limit ?? global.label_value_length_limit,
       targetLimit: c.target_limit ?? global.target_limit,
+      ...(c.scrape_protocols !== undefined
+        ? { scrapeProtocols: c.scrape_protocols.filter((x): x is ScrapeProtocol => x !== 'PrometheusProto') }
+        : {}),
     });
   });
   if (problems.length > 0) throw new AppError('bad_input', problems.join('; '));

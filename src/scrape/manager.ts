@@ -273,6 +273,9 @@ class TargetLoop {
         state: this.state,
         ...(p.scrapeFetch !== undefined ? { fetch: p.scrapeFetch } : {}),
         ...(p.sampleFn !== undefined ? { relabelSample: p.sampleFn } : {}),
+        ...(cfg.scrapeProtocols !== undefined && cfg.scrapeProtocols.length > 0
+          ? { protocols: cfg.scrapeProtocols }
+          : {}),
       },
     );
     if (signal.aborted && !result.up) return;
