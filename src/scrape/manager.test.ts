@@ -301,7 +301,7 @@ scrape_configs:
     await running;
   });
 
-  it('fails a scrape that breaks label_limit or sample_limit after metric relabeling', async () => {
+  it('fails scrapes that break label_limit, sample_limit (after metric relabeling) or target_limit', async () => {
     const a = await exporter(() => 'm{a="1",b="2",c="3"} 1\nn 1\nn2 1\n');
     servers.push(a.server);
     const clock = new FakeClock();
@@ -319,6 +319,9 @@ scrape_configs:
   - job_name: samples-over
     sample_limit: 2
     static_configs: [{ targets: ['${a.address}'] }]
+  - job_name: targets-over
+    target_limit: 1
+    static_configs: [{ targets: ['${a.address}', 'localhost:1'] }]
 `),
     );
     const ac = new AbortController();
@@ -330,6 +333,11 @@ scrape_configs:
     expect(byPool.labels!.lastError).toBe('label_limit exceeded (metric: m, number of labels: 6, limit: 5)');
     expect(byPool['samples-ok']!.health).toBe('up');
     expect(byPool['samples-over']!.lastError).toMatch(/sample limit exceeded/);
+    const over = mgr.targets().activeTargets.filter((t) => t.scrapePool === 'targets-over');
+    expect(over.map((t) => [t.health, t.lastError])).toEqual([
+      ['down', 'target_limit exceeded (number of targets: 2, limit: 1)'],
+      ['down', 'target_limit exceeded (number of targets: 2, limit: 1)'],
+    ]);
     ac.abort();
     await running;
   });

@@ -271,7 +271,11 @@ class TargetLoop {
         bodySizeLimitBytes: cfg.bodySizeLimitBytes,
         now: () => p.clock.now(),
         state: this.state,
-        ...(p.scrapeFetch !== undefined ? { fetch: p.scrapeFetch } : {}),
+        ...(p.forcedError !== undefined
+          ? { fetch: forcedFailure(p.forcedError) }
+          : p.scrapeFetch !== undefined
+            ? { fetch: p.scrapeFetch }
+            : {}),
         ...(p.sampleFn !== undefined ? { relabelSample: p.sampleFn } : {}),
         ...(cfg.scrapeProtocols !== undefined && cfg.scrapeProtocols.length > 0
           ? { protocols: cfg.scrapeProtocols }
@@ -279,7 +283,7 @@ class TargetLoop {
       },
     );
     if (signal.aborted && !result.up) return;
-    this.lastError = result.error ?? '';
+    this.lastError = p.forcedError ?? result.error ?? '';
     this.lastScrapeMs = result.timestampMs;
     this.lastDurationSeconds = result.durationSeconds;
     this.health = result.up ? 'up' : 'down';
@@ -330,6 +334,11 @@ function checkLabelLimits(labels: Labels, c: ScrapePoolConfig): void {
   }
 }
 
+/** A fetch that fails every request with `message`: a pool over its target_limit scrapes nothing. */
+function forcedFailure(message: string): typeof fetch {
+  return () => Promise.reject(new Error(message));
+}
+
 async function authHeaders(auth: ScrapeAuth | undefined): Promise<Record<string, string>> {
   if (auth === undefined) return {};
   const secret = async (inline: string | undefined, file: string | undefined): Promise<string> =>
@@ -366,6 +375,8 @@ class Pool {
   ) {}
 
   #tlsFetch: typeof globalThis.fetch | undefined;
+  /** Set while the pool has more targets than target_limit: every scrape fails with it. */
+  forcedError: string | undefined;
 
   /** metric_relabel_configs then the label limits (a breach fails the scrape), or undefined for neither. */
   get sampleFn(): ((labels: Labels) => Labels | null) | undefined {
@@ -470,6 +481,11 @@ class Pool {
       }
     }
     this.dropped = dropped;
+    const limit = this.config.targetLimit;
+    this.forcedError =
+      limit > 0 && want.size > limit
+        ? `target_limit exceeded (number of targets: ${want.size}, limit: ${limit})`
+        : undefined;
     const stops: Promise<void>[] = [];
     for (const [key, loop] of this.loops) {
       if (!want.has(key)) {
