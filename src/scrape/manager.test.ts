@@ -341,4 +341,37 @@ scrape_configs:
     ac.abort();
     await running;
   });
+
+  it('restarts loops of a job whose settings changed without ending the series of remaining targets', async () => {
+    const a = await exporter(() => 'm 1\n');
+    servers.push(a.server);
+    const clock = new FakeClock();
+    const storage = new MemoryStorage();
+    const mgr = new ScrapeManager({ appendable: storage, clock });
+    const config = (interval: string): ScrapePoolConfig[] =>
+      pools(`
+scrape_configs:
+  - job_name: j
+    scrape_interval: ${interval}
+    static_configs: [{ targets: ['${a.address}'] }]
+`);
+    await mgr.applyConfig(config('10s'));
+    const ac = new AbortController();
+    const running = mgr.run(ac.signal);
+    await mgr.settled();
+    await clock.advance(10_000);
+    await waitFor(() => mgr.targets().activeTargets[0]?.health === 'up', 'first scrape');
+    await mgr.applyConfig(config('20s'));
+    await mgr.settled();
+    expect(mgr.targets().activeTargets[0]!.scrapeIntervalMs).toBe(20_000);
+    await clock.advance(20_000);
+    await waitFor(() => mgr.targets().activeTargets[0]?.health === 'up', 'scrape after reload');
+    const m = await series(storage, 'm');
+    expect(m[0]!.stale).toEqual([false, false]);
+    // Removing the job ends its series.
+    await mgr.applyConfig([]);
+    expect((await series(storage, 'm'))[0]!.stale).toEqual([false, false, true]);
+    ac.abort();
+    await running;
+  });
 });

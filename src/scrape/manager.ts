@@ -170,6 +170,15 @@ function targetUrl(labels: Labels, pool: ScrapePoolConfig): string {
   return `${getLabel(labels, '__scheme__')}://${getLabel(labels, '__address__')}${path}${qs === '' ? '' : `?${qs}`}`;
 }
 
+/**
+ * What identifies a target's series across a job's reload: its public labels and URL. The full
+ * key also holds `__scrape_interval__` and the like, which a reload may change without changing a
+ * single series.
+ */
+function handoverKey(t: { labels: Labels; url: string }): string {
+  return `${labelsKey(t.labels.filter((l) => !l.name.startsWith('__')))}\u0002${t.url}`;
+}
+
 /** FNV-1a 64 of a string, as a bigint; stable across processes. */
 function fnv64(s: string): bigint {
   let h = 0xcbf29ce484222325n;
@@ -359,7 +368,7 @@ class Pool {
   #discoveries: Promise<void>[] = [];
   #sync: Promise<void> = Promise.resolve();
   #running = false;
-  /** Loop states handed over from the pool this one replaced, by target key. */
+  /** Loop states handed over from the pool this one replaced, by {@link handoverKey}. */
   #inherited = new Map<string, ScrapeLoopState>();
   /** File discoveries that have not reported yet; inherited states wait for them. */
   #waitingSd = 0;
@@ -495,8 +504,9 @@ class Pool {
     }
     for (const [key, t] of want) {
       if (this.loops.has(key)) continue;
-      const state = this.#inherited.get(key) ?? new ScrapeLoopState();
-      this.#inherited.delete(key);
+      const hk = handoverKey(t);
+      const state = this.#inherited.get(hk) ?? new ScrapeLoopState();
+      this.#inherited.delete(hk);
       const loop = new TargetLoop(key, t, this, state);
       this.loops.set(key, loop);
       loop.start();
@@ -523,7 +533,7 @@ class Pool {
     await Promise.all(loops.map((l) => l.stop(stale)));
     const states = new Map(this.#inherited);
     this.#inherited.clear();
-    for (const l of loops) states.set(l.key, l.state);
+    for (const l of loops) states.set(handoverKey(l.target), l.state);
     return states;
   }
 
