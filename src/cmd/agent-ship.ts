@@ -9,7 +9,7 @@ import type { Logger } from '../base/logger.js';
 import { Registry } from '../exposition/registry.js';
 import type { LoadedConfig } from '../server/config/load.js';
 import { createHttpApp } from '../server/http/app.js';
-import { splitHostPort } from '../server/server.js';
+import { splitHostPort } from '../base/host-port.js';
 import { untilSignal } from './signals.js';
 
 /**

@@ -1,6 +1,5 @@
 import { UsageError } from './args.js';
-import { KANSHI_VERSION } from '../server/server.js';
-import { runServerCommand } from './serve.js';
+import { KANSHI_VERSION } from '../base/version.js';
 
 /**
  * The `kanshi` command: the composition root. Only this folder reads process.env, exits or
@@ -31,8 +30,9 @@ Docs: docs/configuration.md`;
 type Command = (args: string[]) => Promise<number>;
 
 const commands: Record<string, Command> = {
-  up: (args) => runServerCommand('up', args),
-  server: (args) => runServerCommand('server', args),
+  // Each command loads only its own modules: the agent alone never loads the store or PromQL.
+  up: async (args) => (await import('./serve.js')).runServerCommand('up', args),
+  server: async (args) => (await import('./serve.js')).runServerCommand('server', args),
   agent: async (args) => (await import('./agent.js')).runAgentCommand(args),
   check: async (args) => (await import('./check.js')).runCheckCommand(args),
   lint: async (args) => (await import('./lint.js')).runLintCommand(args),

@@ -6,7 +6,6 @@ import { parseDuration } from '../base/duration.js';
 import { errorMessage } from '../base/errors.js';
 import { parseExposition } from '../exposition/parse-exposition.js';
 import { sortLabels, type Labels } from '../model/labels.js';
-import { DEFAULT_TENANT } from '../server/server.js';
 import { Backfiller } from '../tsdb/import/backfill.js';
 import { parseCsvSamples } from '../tsdb/import/csv.js';
 import { TSDB, type TsdbStats } from '../tsdb/tsdb.js';
@@ -24,6 +23,9 @@ import { createLogger } from './logger.js';
  * samples, bytes per sample and the top cardinalities: run it on a stopped server's folder or a
  * snapshot, as the store must not be opened twice.
  */
+
+/** The single-user tenant's folder (DEFAULT_TENANT of src/server/server.ts, not imported so this command does not load the server). */
+const DEFAULT_TENANT = 'default';
 
 const USAGE = `Usage:
   kanshi tsdb import FILE [--data DIR] [--format openmetrics|csv] [--block-range 2h]

@@ -5,6 +5,8 @@ import { Registry } from '../exposition/registry.js';
 import path from 'node:path';
 import { TSDB } from '../tsdb/tsdb.js';
 import { formatDuration } from '../base/duration.js';
+import { splitHostPort } from '../base/host-port.js';
+import { KANSHI_VERSION } from '../base/version.js';
 import { Engine } from '../promql/engine/engine.js';
 import { registerPrometheusApi } from './api/v1/index.js';
 import type { Storage } from '../storage/storage.js';
@@ -157,13 +159,3 @@ export async function startServer(options: ServerOptions): Promise<KanshiServer>
 
 /** The tenant of single-user mode: its data lives in `<data_dir>/tenants/default`. */
 export const DEFAULT_TENANT = 'default';
-
-/** Kanshi's version, as `kanshi --version` prints it. */
-export const KANSHI_VERSION = '0.1.0';
-
-/** `127.0.0.1:9800` → { host, port }; `[::1]:9800` too. */
-export function splitHostPort(listen: string): { host: string; port: number } {
-  const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(listen);
-  if (!m) return { host: '127.0.0.1', port: 9800 };
-  return { host: m[1] ?? (m[2] || '0.0.0.0'), port: Number(m[3]) };
-}
