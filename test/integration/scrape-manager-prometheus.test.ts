@@ -34,6 +34,8 @@ let managerRun: Promise<void> | undefined;
 const storage = new MemoryStorage();
 let gone = '';
 let promStderr = '';
+/** A target whose SD file is deleted: it leaves both scrapers, its series end with staleness markers. */
+let removed = '';
 
 async function httpExporter(body: string): Promise<{ server: Server; address: string }> {
   const server = createServer((_req, res) => {
@@ -111,6 +113,9 @@ beforeAll(async () => {
   );
   const b = await httpExporter('app_requests_total{code="200"} 3\n');
   gone = b.address;
+  const c = await httpExporter('app_requests_total{code="404"} 7\n');
+  removed = c.address;
+  await writeFile(join(dir, 'sd-extra.json'), JSON.stringify([{ targets: [c.address] }]));
 
   await writeFile(
     join(dir, 'sd-node.json'),
@@ -195,11 +200,11 @@ scrape_configs:
   // Both have scraped every target at least twice.
   await waitFor(async () => {
     const t = await promTargets();
-    return t.activeTargets.length === 4 && t.activeTargets.every((x) => x.health === 'up');
+    return t.activeTargets.length === 5 && t.activeTargets.every((x) => x.health === 'up');
   }, 'prometheus to scrape every target');
   await waitFor(
     () =>
-      manager!.targets().activeTargets.length === 4 &&
+      manager!.targets().activeTargets.length === 5 &&
       manager!.targets().activeTargets.every((x) => x.health === 'up'),
     'kanshi to scrape every target',
   );
@@ -216,7 +221,18 @@ scrape_configs:
     () => manager!.targets().activeTargets.some((x) => x.labels.instance === gone && x.health === 'down'),
     'kanshi to see the target down',
   );
-  await new Promise((r) => setTimeout(r, 1_500));
+  // Another leaves discovery: both must drop it, then end its series.
+  await rm(join(dir, 'sd-extra.json'));
+  await waitFor(async () => {
+    const t = await promTargets();
+    return !t.activeTargets.some((x) => x.labels.instance === removed);
+  }, 'prometheus to drop the removed target');
+  await waitFor(
+    () => !manager!.targets().activeTargets.some((x) => x.labels.instance === removed),
+    'kanshi to drop the removed target',
+  );
+  // Prometheus writes end-of-run staleness markers up to two intervals after the loop stops.
+  await new Promise((r) => setTimeout(r, 4_000));
 }, 120_000);
 
 afterAll(async () => {
@@ -260,6 +276,10 @@ describe('ScrapeManager against Debian prometheus, same scrape_configs', () => {
     ).toBe(true);
     expect(got.some((s) => s.startsWith('app_drop_me') && s.includes('job="app"'))).toBe(false);
     expect(got.some((s) => s.includes('shard="'))).toBe(true);
+    // The target that left discovery (matched by the node job's sd-*.json) was scraped before.
+    expect(got.some((s) => s.startsWith('up{') && s.includes(removed) && s.includes('sd="extra"'))).toBe(
+      true,
+    );
   });
 
   it('shows the same active and dropped targets', async () => {
@@ -286,11 +306,18 @@ describe('ScrapeManager against Debian prometheus, same scrape_configs', () => {
       .map((s) => {
         const it = s.iterator();
         let last = '';
-        while (it.next()) if (!isStaleNaN(it.atV())) last = String(it.atV());
-        return `${formatSeries(s.labels)} ${last}`;
+        let stale = false;
+        while (it.next()) {
+          stale = isStaleNaN(it.atV());
+          if (!stale) last = String(it.atV());
+        }
+        // An instant query does not return a series whose last sample is a staleness marker.
+        return stale ? '' : `${formatSeries(s.labels)} ${last}`;
       })
+      .filter((x) => x !== '')
       .sort();
     expect(got).toEqual(want);
+    expect(got.some((s) => s.includes(removed))).toBe(false);
     expect(got.filter((s) => s.includes(gone))).toEqual(
       expect.arrayContaining([expect.stringMatching(/ 0$/)]),
     );
