@@ -2,6 +2,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { AppError, type ErrorCode } from '../../base/errors.js';
 import type { Logger } from '../../base/logger.js';
 import type { Registry } from '../../exposition/registry.js';
+import { processFamilies } from '../../exposition/process-metrics.js';
 import { TEXT_CONTENT_TYPE, writeText } from '../../exposition/write-text.js';
 
 /**
@@ -48,6 +49,8 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
     'Time to serve HTTP requests, by route and method.',
   );
   const log = options.logger.child({ component: 'http' });
+  const startTimeSeconds = Math.floor(Date.now() / 1000 - process.uptime());
+  options.registry.addCollector(() => processFamilies(startTimeSeconds));
 
   app.addHook('onResponse', (req, reply, done) => {
     // The route pattern, not the URL, keeps the label's cardinality bounded.
