@@ -374,4 +374,42 @@ scrape_configs:
     ac.abort();
     await running;
   });
+
+  it('follows redirects unless follow_redirects is false', async () => {
+    const server = createServer((req, res) => {
+      if (req.url === '/metrics') {
+        res.writeHead(302, { Location: '/real' });
+        res.end();
+        return;
+      }
+      res.setHeader('Content-Type', 'text/plain');
+      res.end('m 1\n');
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    servers.push(server);
+    const a = server.address();
+    if (a === null || typeof a === 'string') throw new Error('no address');
+    const clock = new FakeClock();
+    const mgr = new ScrapeManager({ appendable: new MemoryStorage(), clock });
+    await mgr.applyConfig(
+      pools(`
+scrape_configs:
+  - job_name: follow
+    static_configs: [{ targets: ['127.0.0.1:${a.port}'] }]
+  - job_name: nofollow
+    follow_redirects: false
+    static_configs: [{ targets: ['127.0.0.1:${a.port}'] }]
+`),
+    );
+    const ac = new AbortController();
+    const running = mgr.run(ac.signal);
+    await mgr.settled();
+    await clock.advance(60_000);
+    await waitFor(() => mgr.targets().activeTargets.every((t) => t.health !== 'unknown'), 'scrapes');
+    const byPool = Object.fromEntries(mgr.targets().activeTargets.map((t) => [t.scrapePool, t]));
+    expect(byPool.follow!.health).toBe('up');
+    expect(byPool.nofollow!.lastError).toMatch(/HTTP status 302/);
+    ac.abort();
+    await running;
+  });
 });

@@ -278,6 +278,7 @@ class TargetLoop {
         honorTimestamps: cfg.honorTimestamps,
         sampleLimit: cfg.sampleLimit,
         bodySizeLimitBytes: cfg.bodySizeLimitBytes,
+        followRedirects: cfg.followRedirects,
         now: () => p.clock.now(),
         state: this.state,
         ...(p.forcedError !== undefined

@@ -67,6 +67,8 @@ export interface ScrapeOptions {
    * null drops the sample. The sample limit counts the samples it keeps, as in Prometheus.
    */
   readonly relabelSample?: (labels: Labels) => Labels | null;
+  /** Follow HTTP redirects (Prometheus's follow_redirects). Default true. */
+  readonly followRedirects?: boolean;
 }
 
 /** What a scrape produced. */
@@ -267,7 +269,12 @@ async function fetchBody(
     return new ScrapeFailure(`Get "${url}": ${errorMessage(cause)}`);
   };
   try {
-    const res = await doFetch(url, { method: 'GET', headers, signal, redirect: 'follow' });
+    const res = await doFetch(url, {
+      method: 'GET',
+      headers,
+      signal,
+      redirect: options.followRedirects === false ? 'manual' : 'follow',
+    });
     if (res.status < 200 || res.status > 299) {
       await res.body?.cancel();
       throw new ScrapeFailure(`server returned HTTP status ${res.status} ${res.statusText}`.trimEnd());
