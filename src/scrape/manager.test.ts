@@ -412,4 +412,37 @@ scrape_configs:
     ac.abort();
     await running;
   });
+
+  it('ends the series of a target removed while its scrape hangs', async () => {
+    let requests = 0;
+    const server = createServer((_req, res) => {
+      requests++;
+      if (requests > 1) return; // hang until the scrape is canceled
+      res.setHeader('Content-Type', 'text/plain');
+      res.end('m 1\n');
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    servers.push(server);
+    const a = server.address();
+    if (a === null || typeof a === 'string') throw new Error('no address');
+    const clock = new FakeClock();
+    const storage = new MemoryStorage();
+    const mgr = new ScrapeManager({ appendable: storage, clock });
+    await mgr.applyConfig(
+      pools(`scrape_configs: [{ job_name: h, static_configs: [{ targets: ['127.0.0.1:${a.port}'] }] }]`),
+    );
+    const ac = new AbortController();
+    const running = mgr.run(ac.signal);
+    await mgr.settled();
+    await clock.advance(60_000);
+    await waitFor(() => mgr.targets().activeTargets[0]?.health === 'up', 'first scrape');
+    await clock.advance(60_000);
+    await waitFor(() => requests === 2, 'second scrape in flight');
+    await mgr.applyConfig([]);
+    expect((await series(storage, 'm'))[0]!.stale).toEqual([false, true]);
+    expect((await series(storage, 'up'))[0]!.stale).toEqual([false, true]);
+    server.closeAllConnections();
+    ac.abort();
+    await running;
+  });
 });

@@ -292,7 +292,20 @@ class TargetLoop {
           : {}),
       },
     );
-    if (signal.aborted && !result.up) return;
+    if (signal.aborted && !result.up) {
+      // A scrape canceled by stop(): not a failure to report, but the state already counts its
+      // series as gone, so their staleness markers (first in the batch) must still be written.
+      const n = result.staleMarkers;
+      const b = result.samples;
+      const markers = {
+        length: n,
+        labels: b.labels.slice(0, n),
+        timestampsMs: b.timestampsMs.subarray(0, n),
+        values: b.values.subarray(0, n),
+      };
+      await p.write(markers, true);
+      return;
+    }
     this.lastError = p.forcedError ?? result.error ?? '';
     this.lastScrapeMs = result.timestampMs;
     this.lastDurationSeconds = result.durationSeconds;
