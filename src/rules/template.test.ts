@@ -97,6 +97,7 @@ describe('parseRuleTemplate', () => {
     ['{{ if true }}x', 'unexpected EOF'],
     ['{{ end }}', 'unexpected {{end}}'],
     ['{{ "a }}', 'unclosed action'],
+    ['{{ $nope }}', 'undefined variable "$nope"'],
   ])('rejects %s', (text, msg) => {
     expect(() => parseRuleTemplate('HighLoad', text)).toThrow(msg);
     expect(() => parseRuleTemplate('HighLoad', text)).toThrow('template: __alert_HighLoad:1:');

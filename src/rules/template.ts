@@ -60,8 +60,8 @@ export class Template {
   }
 
   /** Parses `text`; throws AppError 'bad_input' `template: NAME:LINE: …` as Go does. */
-  static parse(name: string, text: string): Template {
-    return new Template(name, new Parser(name, text).parseAll());
+  static parse(name: string, text: string, vars: readonly string[] = []): Template {
+    return new Template(name, new Parser(name, text, vars).parseAll());
   }
 
   /** Runs the template with `.` = `dot` and the given variables; rejects with AppError on an execution error. */
@@ -77,7 +77,12 @@ export class Template {
 
 /** Parses a rule template as Prometheus does (named `__alert_NAME`); throws on a parse error. */
 export function parseRuleTemplate(ruleName: string, text: string): Template {
-  return Template.parse(`__alert_${ruleName}`, text);
+  return Template.parse(`__alert_${ruleName}`, text, [
+    '$labels',
+    '$externalLabels',
+    '$externalURL',
+    '$value',
+  ]);
 }
 
 /**
@@ -172,9 +177,13 @@ class Parser {
   #ti = 0;
   #line = 1;
 
-  constructor(name: string, text: string) {
+  /** Declared variables; Go rejects an undeclared `$x` at parse time. Scopes are not popped (more lenient than Go). */
+  readonly #vars: Set<string>;
+
+  constructor(name: string, text: string, vars: readonly string[]) {
     this.#name = name;
     this.#text = text;
+    this.#vars = new Set(['$', ...vars]);
   }
 
   #err(msg: string): AppError {
@@ -431,6 +440,7 @@ class Parser {
       if (b.t === 'sym' && (b.v === ':=' || b.v === '=')) {
         this.#ti++;
         decl.push(...names);
+        for (const n of names) this.#vars.add(n);
         assign = b.v === '=';
       } else this.#ti = save;
     }
@@ -481,6 +491,7 @@ class Parser {
         return { kind: 'ident', name: t.v };
       case 'var': {
         const [name = '', ...fields] = t.v.split('.');
+        if (!this.#vars.has(name)) throw this.#err(`undefined variable "${name}"`);
         return { kind: 'var', name, fields };
       }
       case 'field':
