@@ -6,6 +6,7 @@ import type { Logger } from '../base/logger.js';
 import type { Registry } from '../exposition/registry.js';
 import { LocalAgentSink } from '../server/local-agent-sink.js';
 import { formatDiagnostic } from '../config/load-yaml.js';
+import { resolveScrapeConfigs } from '../scrape/config.js';
 import { loadKanshiConfig } from '../server/config/load.js';
 import type { KanshiConfig } from '../server/config/schema.js';
 import { startServer } from '../server/server.js';
@@ -25,12 +26,21 @@ export async function runServerCommand(mode: 'up' | 'server', args: string[]): P
     return 1;
   }
   const config = withFlags(loaded.config, values);
+  let scrapePools;
+  try {
+    scrapePools = resolveScrapeConfigs(config.global, config.scrape_configs, { baseDir: loaded.baseDir });
+  } catch (e) {
+    console.error(`${loaded.file ?? 'kanshi.yml'}: ${e instanceof Error ? e.message : String(e)}`);
+    console.error(`kanshi ${mode}: the configuration has problems; not starting`);
+    return 1;
+  }
   const logger = createLogger(values['log-level'] ?? config.server.log_level);
   const server = await startServer({
     config: config.server,
     logger,
     clock: systemClock,
     baseDir: loaded.baseDir,
+    scrapePools,
   });
   const stopAgent =
     mode === 'up'

@@ -1,4 +1,6 @@
 import { mkdtemp, rm } from 'node:fs/promises';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -6,7 +8,9 @@ import { systemClock } from '../base/clock.js';
 import { nullLogger } from '../base/logger.js';
 import { labelsFromRecord } from '../model/labels.js';
 import { encodeWriteRequest } from '../remotewrite/write-request.js';
-import { serverConfig } from './config/schema.js';
+import { parseYamlConfig } from '../config/load-yaml.js';
+import { resolveScrapeConfigs } from '../scrape/config.js';
+import { kanshiConfig, serverConfig } from './config/schema.js';
 import { startServer } from './server.js';
 
 describe('startServer', () => {
@@ -84,6 +88,56 @@ describe('startServer', () => {
       });
     } finally {
       await second.close();
+    }
+  });
+
+  it('scrapes the scrape_configs of kanshi.yml and lists the targets as Prometheus does', async () => {
+    const exporter = http.createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
+      res.end('# TYPE demo_items gauge\ndemo_items 7\n');
+    });
+    await new Promise<void>((r) => exporter.listen(0, '127.0.0.1', r));
+    const target = `127.0.0.1:${(exporter.address() as AddressInfo).port}`;
+    const parsed = parseYamlConfig(
+      `global: { scrape_interval: 1s, scrape_timeout: 1s }\nscrape_configs:\n  - job_name: demo\n    static_configs: [{ targets: ["${target}"] }]\n`,
+      'kanshi.yml',
+      kanshiConfig,
+    );
+    expect(parsed.diagnostics).toEqual([]);
+    const scrapePools = resolveScrapeConfigs(parsed.config!.global, parsed.config!.scrape_configs, {
+      baseDir: dir,
+    });
+    const server = await startServer({
+      config: config(),
+      logger: nullLogger,
+      clock: systemClock,
+      baseDir: dir,
+      scrapePools,
+    });
+    try {
+      let body: { data: { activeTargets: { health: string; labels: Record<string, string> }[] } } | undefined;
+      for (let i = 0; i < 100; i++) {
+        body = (await (await fetch(`${server.url}/api/v1/targets`)).json()) as typeof body;
+        if (body?.data.activeTargets[0]?.health === 'up') break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(body?.data.activeTargets).toHaveLength(1);
+      expect(body?.data.activeTargets[0]).toMatchObject({
+        health: 'up',
+        labels: { job: 'demo', instance: target },
+      });
+      const q = await fetch(`${server.url}/api/v1/query?query=demo_items`);
+      const result = (
+        (await q.json()) as {
+          data: { result: { metric: Record<string, string>; value: [number, string] }[] };
+        }
+      ).data.result;
+      expect(result.map((r) => [r.metric, r.value[1]])).toEqual([
+        [{ __name__: 'demo_items', instance: target, job: 'demo' }, '7'],
+      ]);
+    } finally {
+      await server.close();
+      await new Promise((r) => exporter.close(r));
     }
   });
 });

@@ -8,7 +8,9 @@ import { formatDuration } from '../base/duration.js';
 import { splitHostPort } from '../base/host-port.js';
 import { KANSHI_VERSION } from '../base/version.js';
 import { Engine } from '../promql/engine/engine.js';
-import { registerPrometheusApi } from './api/v1/index.js';
+import { registerPrometheusApi, type TargetDiscovery } from './api/v1/index.js';
+import type { ScrapePoolConfig } from '../scrape/config.js';
+import { ScrapeManager, type TargetsView } from '../scrape/manager.js';
 import type { Storage } from '../storage/storage.js';
 import type { ServerConfig } from './config/schema.js';
 import { createHttpApp } from './http/app.js';
@@ -35,6 +37,8 @@ export interface ServerOptions {
   baseDir: string;
   /** The store; default the embedded TSDB in `<data_dir>/tenants/default`. */
   storage?: Storage;
+  /** Scrape pools (kanshi.yml `scrape_configs`, resolved); none by default. */
+  scrapePools?: readonly ScrapePoolConfig[];
   /** Called with the app before it listens, to add routes (the in-process agent's, tests'). */
   configure?: (app: FastifyInstance) => void | Promise<void>;
 }
@@ -102,6 +106,13 @@ export async function startServer(options: ServerOptions): Promise<KanshiServer>
       }
     },
   });
+  const scraper = new ScrapeManager({
+    appendable: storage,
+    clock: options.clock,
+    logger: options.logger,
+    registry,
+  });
+  await scraper.applyConfig(options.scrapePools ?? []);
   const q = options.config.query;
   const engine = new Engine(storage, {
     lookbackDeltaMs: q.lookback_delta,
@@ -131,6 +142,7 @@ export async function startServer(options: ServerOptions): Promise<KanshiServer>
       'query.lookback-delta': formatDuration(q.lookback_delta),
     },
     clock: options.clock,
+    targets: () => formatTargets(scraper.targets()),
   });
   await options.configure?.(app);
 
@@ -141,6 +153,8 @@ export async function startServer(options: ServerOptions): Promise<KanshiServer>
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${boundPort}`;
   isReady = true;
   log.info({ url }, 'listening');
+  const scraping = new AbortController();
+  const scrapeRun = scraper.run(scraping.signal);
 
   return {
     app,
@@ -150,10 +164,33 @@ export async function startServer(options: ServerOptions): Promise<KanshiServer>
     url,
     close: async () => {
       isReady = false;
+      scraping.abort();
+      await scrapeRun; // run() closes the manager when its signal aborts
       await app.close();
       await storage.close();
       log.info({}, 'stopped');
     },
+  };
+}
+
+/** Targets in the shape of Prometheus's /api/v1/targets. */
+function formatTargets(view: TargetsView): TargetDiscovery {
+  return {
+    activeTargets: view.activeTargets.map((t) => ({
+      discoveredLabels: t.discoveredLabels,
+      labels: t.labels,
+      scrapePool: t.scrapePool,
+      scrapeUrl: t.scrapeUrl,
+      globalUrl: t.globalUrl,
+      lastError: t.lastError,
+      lastScrape:
+        t.lastScrapeMs === undefined ? '0001-01-01T00:00:00Z' : new Date(t.lastScrapeMs).toISOString(),
+      lastScrapeDuration: t.lastScrapeDurationSeconds,
+      health: t.health,
+      scrapeInterval: formatDuration(t.scrapeIntervalMs),
+      scrapeTimeout: formatDuration(t.scrapeTimeoutMs),
+    })),
+    droppedTargets: view.droppedTargets.map((t) => ({ discoveredLabels: t.discoveredLabels })),
   };
 }
 

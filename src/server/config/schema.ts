@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { agentConfig } from '../../agent/config/schema.js';
+import { globalSchema, scrapeConfigsSchema } from '../../scrape/config.js';
 import { bytes, durationMs, listenAddress, positiveDurationMs } from '../../config/schema-types.js';
 
 /** The whole kanshi.yml: a `server:` section and an `agent:` section (src/agent/config/schema.ts). */
@@ -54,6 +55,10 @@ export const serverConfig = z.strictObject({
 
 /** The file as a whole. Unknown top-level keys are errors. */
 export const kanshiConfig = z.strictObject({
+  /** Prometheus's `global:` section (scrape defaults, external labels). */
+  global: globalSchema.default(globalSchema.parse({})),
+  /** Prometheus's `scrape_configs:`, pasted unchanged from prometheus.yml. */
+  scrape_configs: scrapeConfigsSchema.default([]),
   server: serverConfig.default(serverConfig.parse({})),
   agent: agentConfig.default(agentConfig.parse({})),
 });
