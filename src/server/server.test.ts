@@ -49,10 +49,12 @@ describe('startServer', () => {
       body,
     });
     expect(res.status).toBe(204);
+    // The admin API is off unless enabled, as in Prometheus.
+    expect((await fetch(`${first.url}/api/v1/admin/tsdb/snapshot`, { method: 'POST' })).status).toBe(404);
     await first.close();
 
     const second = await startServer({
-      config: config(),
+      config: { ...config(), enable_admin_api: true },
       logger: nullLogger,
       clock: systemClock,
       baseDir: dir,
@@ -70,6 +72,11 @@ describe('startServer', () => {
         [t + 15_000, 2],
       ]);
       expect((await fetch(`${second.url}/-/ready`)).status).toBe(200);
+      const snap = await fetch(`${second.url}/api/v1/admin/tsdb/snapshot`, { method: 'POST' });
+      expect(snap.status).toBe(200);
+      expect(((await snap.json()) as { data: { name: string } }).data.name).toMatch(
+        /^\d{8}T\d{6}Z-[0-9a-f]{16}$/,
+      );
       const home = await fetch(`${second.url}/`);
       expect(home.headers.get('content-type')).toMatch(/^text\/html/);
       expect(await home.text()).toMatch(/<p>1 series in the store\./);

@@ -20,6 +20,7 @@ import {
   type CheckResultStore,
 } from './ingest/check-results.js';
 import { registerRemoteWrite } from './ingest/remote-write.js';
+import { registerAdminApi } from './api/admin.js';
 import { registerChecksApi } from './api/checks.js';
 import { registerHomePage } from './api/home.js';
 
@@ -94,6 +95,9 @@ export async function startServer(options: ServerOptions): Promise<KanshiServer>
   });
   registerCheckResults(app, { store: checkResults, maxBodyBytes: limits.max_body_bytes });
   registerChecksApi(app, checkResults);
+  if (options.config.enable_admin_api && storage instanceof TSDB) {
+    registerAdminApi(app, { tsdb: storage, dataDir: path.resolve(options.baseDir, options.config.data_dir) });
+  }
   registerHomePage(app, {
     checks: checkResults,
     version: KANSHI_VERSION,

@@ -37,6 +37,8 @@ export const serverConfig = z.strictObject({
   listen: listenAddress.default('127.0.0.1:9800'),
   data_dir: z.string().default('./data'),
   log_level: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  /** Serve /api/v1/admin/tsdb/* (snapshot, delete_series, clean_tombstones), as --web.enable-admin-api. */
+  enable_admin_api: z.boolean().default(false),
   query: query.default({
     timeout: 120_000,
     max_samples: 50_000_000,
