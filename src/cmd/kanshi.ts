@@ -16,6 +16,8 @@ Commands:
   agent                    the agent alone: collects and ships to a server (--once: print one collection)
   check [--json] -- CMD…   run one check command and show how Kanshi understands it
   lint metrics URL|FILE    check an exporter's output against the OpenMetrics/Prometheus formats
+  rules check FILE…        check Prometheus rule files, as promtool check rules does
+  rules test FILE…         run rule unit tests in promtool's format
   tsdb import FILE         backfill OpenMetrics text or CSV into the store (--data DIR)
   tsdb stats               series, samples, bytes per sample, top cardinalities (--data DIR, --json)
   help [command]           this text
@@ -39,6 +41,7 @@ const commands: Record<string, Command> = {
   check: async (args) => (await import('./check.js')).runCheckCommand(args),
   lint: async (args) => (await import('./lint.js')).runLintCommand(args),
   tsdb: async (args) => (await import('./tsdb.js')).runTsdbCommand(args),
+  rules: async (args) => (await import('./rules.js')).runRulesCommand(args),
 };
 
 /** Runs the CLI with `argv` (without node and the script) and resolves with the exit code. */
