@@ -231,8 +231,9 @@ export class Wal {
   /**
    * Appends `records` (in order, after everything appended before) and resolves with the position
    * after the last of them. Written to the OS when it resolves; durable only with `sync: true`
-   * or after a later {@link sync}. Rejects with AppError `io` when the write fails; the log then
-   * refuses further appends (reopen it).
+   * or after a later {@link sync}. Rejects with AppError `io` when the write fails: the partial
+   * write is cut off and later appends may succeed (a full disk that gets space back); if it cannot
+   * be cut off, or an fsync failed, the log refuses further appends (reopen it).
    */
   append(records: readonly Uint8Array[], options: { sync?: boolean } = {}): Promise<WalPosition> {
     if (this.#closed) return Promise.reject(new AppError('io', `wal ${this.dir} is closed`));
@@ -244,10 +245,14 @@ export class Wal {
         if (frames.length > 0) await this.#write(frames);
         return this.end();
       } catch (err) {
-        this.#failure = new AppError('io', `wal ${this.dir}: append failed: ${errorMessage(err)}`, {
+        const error = new AppError('io', `wal ${this.dir}: append failed: ${errorMessage(err)}`, {
           cause: err,
         });
-        throw this.#failure;
+        // A write that failed (ENOSPC, EDQUOT) left at most a partial frame past the last good end;
+        // cut it off and keep the log usable, so writes resume once space returns. If even that
+        // fails, the segment's state is unknown and the log refuses appends until reopened.
+        if (!(await this.#discardPartialWrite())) this.#failure = error;
+        throw error;
       }
     });
     this.#chain = result.then(
@@ -312,6 +317,16 @@ export class Wal {
       done += bytesWritten;
     }
     this.#sizes.set(this.#active, size + frames.length);
+  }
+
+  /** Truncates the active segment to its last complete frame; false when that fails too. */
+  async #discardPartialWrite(): Promise<boolean> {
+    try {
+      await this.#handle.truncate(this.#sizes.get(this.#active) ?? 0);
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   /** Fsyncs and closes the active segment and starts the next one. Runs on the write chain. */

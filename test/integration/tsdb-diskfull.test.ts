@@ -137,27 +137,21 @@ describe.skipIf(!isBuilt())('kanshi server on a full disk', () => {
     await expectAllAcked(dataDir, run.acked);
   }, 120_000);
 
-  // Known bug, kept as a repro: after one failed append the WAL (src/wal/wal.ts) refuses every
-  // later append until reopened, and nothing reopens it, so a server stays at 500 "append failed:
-  // ENOSPC" after space returns until it is restarted. Flip to `it` once the WAL recovers.
-  it.fails(
-    'takes writes again without a restart once space returns',
-    async (ctx) => {
-      const dataDir = await mountTmpfs();
-      if (typeof dataDir !== 'string')
-        return ctx.skip(`cannot mount a tmpfs (needs root): ${dataDir.reason}`);
-      const run = await writeUntilFull(dataDir);
-      await rm(run.filler);
-      let outcome: string | null;
-      try {
-        outcome = await writeUntilAccepted(run);
-      } finally {
-        run.srv.proc.kill('SIGKILL');
-        await run.srv.exited;
-      }
-      await expectAllAcked(dataDir, run.acked);
-      expect(outcome, 'writes after space returned').toBe(null);
-    },
-    120_000,
-  );
+  // Regression: the WAL used to refuse every append after one failed write until it was reopened,
+  // so a server stayed at 500 "append failed: ENOSPC" after space returned until a restart.
+  it('takes writes again without a restart once space returns', async (ctx) => {
+    const dataDir = await mountTmpfs();
+    if (typeof dataDir !== 'string') return ctx.skip(`cannot mount a tmpfs (needs root): ${dataDir.reason}`);
+    const run = await writeUntilFull(dataDir);
+    await rm(run.filler);
+    let outcome: string | null;
+    try {
+      outcome = await writeUntilAccepted(run);
+    } finally {
+      run.srv.proc.kill('SIGKILL');
+      await run.srv.exited;
+    }
+    await expectAllAcked(dataDir, run.acked);
+    expect(outcome, 'writes after space returned').toBe(null);
+  }, 120_000);
 });
