@@ -1,6 +1,5 @@
-import { execFileSync } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -9,6 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MetricFamily } from '../model/metric.js';
 import { HttpProbe, parseJsonPath, selectJsonPath, type HttpProbeOptions } from './http-probe.js';
+import { makeSelfSignedCert } from '../../test/support/self-signed-cert.js';
 
 type Handler = (req: IncomingMessage, res: ServerResponse, body: string) => void;
 
@@ -97,31 +97,11 @@ let certExpiryS: number;
 
 beforeAll(async () => {
   tmp = mkdtempSync(join(tmpdir(), 'kanshi-http-probe-'));
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-keyout',
-      join(tmp, 'key.pem'),
-      '-out',
-      join(tmp, 'cert.pem'),
-      '-days',
-      '30',
-      '-subj',
-      '/O=Kanshi Test/CN=localhost',
-      '-addext',
-      'subjectAltName=DNS:localhost,IP:127.0.0.1',
-    ],
-    { stdio: 'ignore' },
-  );
-  certPem = readFileSync(join(tmp, 'cert.pem'), 'utf8');
+  const cert = makeSelfSignedCert(tmp);
+  certPem = cert.certPem;
   certExpiryS = Date.parse(new X509Certificate(certPem).validTo) / 1000;
   httpServer = createServer(handle);
-  httpsServer = createHttpsServer({ key: readFileSync(join(tmp, 'key.pem')), cert: certPem }, handle);
+  httpsServer = createHttpsServer({ key: cert.keyPem, cert: certPem }, handle);
   base = `http://127.0.0.1:${await listen(httpServer)}`;
   tlsBase = `https://127.0.0.1:${await listen(httpsServer)}`;
 });

@@ -1,6 +1,5 @@
-import { execFileSync } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +7,7 @@ import { createServer as createTlsServer } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MetricFamily } from '../model/metric.js';
 import { certificateStatus, ipAddrHash, TcpProbe, worseStatus, type TcpProbeOptions } from './tcp-probe.js';
+import { makeSelfSignedCert } from '../../test/support/self-signed-cert.js';
 
 /** A tiny SMTP-like conversation: greet, answer HELO, then close. */
 function converse(socket: Socket): void {
@@ -40,33 +40,13 @@ const sockets = new Set<Socket>();
 
 beforeAll(async () => {
   tmp = mkdtempSync(join(tmpdir(), 'kanshi-tcp-probe-'));
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-keyout',
-      join(tmp, 'key.pem'),
-      '-out',
-      join(tmp, 'cert.pem'),
-      '-days',
-      '30',
-      '-subj',
-      '/CN=localhost',
-      '-addext',
-      'subjectAltName=DNS:localhost,IP:127.0.0.1',
-    ],
-    { stdio: 'ignore' },
-  );
-  certPem = readFileSync(join(tmp, 'cert.pem'), 'utf8');
+  const cert = makeSelfSignedCert(tmp, { subject: '/CN=localhost' });
+  certPem = cert.certPem;
   plain = createServer((s) => {
     sockets.add(s);
     converse(s);
   });
-  secure = createTlsServer({ key: readFileSync(join(tmp, 'key.pem')), cert: certPem }, (s) => {
+  secure = createTlsServer({ key: cert.keyPem, cert: certPem }, (s) => {
     sockets.add(s);
     converse(s);
   });

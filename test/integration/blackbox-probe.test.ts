@@ -1,5 +1,5 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { createServer as createNetServer, type AddressInfo } from 'node:net';
@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MetricFamily } from '../../src/model/metric.js';
 import { HttpProbe, type HttpProbeOptions } from '../../src/checks/http-probe.js';
 import { TcpProbe } from '../../src/checks/tcp-probe.js';
+import { makeSelfSignedCert } from '../support/self-signed-cert.js';
 
 /**
  * Runs Debian's prometheus-blackbox-exporter and our probes against the same loopback targets and
@@ -124,30 +125,10 @@ describe.skipIf(!existsSync(BIN))('HttpProbe and TcpProbe against blackbox_expor
 
   beforeAll(async () => {
     tmp = mkdtempSync(join(tmpdir(), 'kanshi-blackbox-'));
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-keyout',
-        join(tmp, 'key.pem'),
-        '-out',
-        join(tmp, 'cert.pem'),
-        '-days',
-        '30',
-        '-subj',
-        '/O=Kanshi Test/CN=localhost',
-        '-addext',
-        'subjectAltName=DNS:localhost,IP:127.0.0.1',
-      ],
-      { stdio: 'ignore' },
-    );
-    certPem = readFileSync(join(tmp, 'cert.pem'), 'utf8');
+    const cert = makeSelfSignedCert(tmp);
+    certPem = cert.certPem;
     http = createServer(handle);
-    https = createHttpsServer({ key: readFileSync(join(tmp, 'key.pem')), cert: certPem }, handle);
+    https = createHttpsServer({ key: cert.keyPem, cert: certPem }, handle);
     base = `http://127.0.0.1:${await listen(http)}`;
     tlsBase = `https://127.0.0.1:${await listen(https)}`;
     closedPort = await freePort();
