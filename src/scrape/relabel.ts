@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { AppError } from '../base/errors.js';
 import { labelNameRe, sortLabels, type Label, type Labels } from '../model/labels.js';
+import { translateRe2 } from '../promql/parser/regex.js';
 
 /**
  * Relabeling as Prometheus does it (model/relabel/relabel.go): a list of rules applied in order to a
@@ -108,80 +109,6 @@ export function compileRelabelRegex(source: string, isDefault = false): RelabelR
     throw new AppError('bad_input', `invalid regex ${JSON.stringify(source)}: ${String(lastError)}`);
   }
   return { source, re, isDefault };
-}
-
-const posixClasses: Record<string, string> = {
-  alnum: '0-9A-Za-z',
-  alpha: 'A-Za-z',
-  ascii: '\\x00-\\x7F',
-  blank: '\\t ',
-  cntrl: '\\x00-\\x1F\\x7F',
-  digit: '0-9',
-  graph: '!-~',
-  lower: 'a-z',
-  print: ' -~',
-  punct: '!-\\/:-@\\[-`{-~',
-  space: '\\t\\n\\v\\f\\r ',
-  upper: 'A-Z',
-  word: '0-9A-Za-z_',
-  xdigit: '0-9A-Fa-f',
-};
-
-/** Rewrites the RE2-only syntax of `src` into JavaScript's, leaving escapes intact. */
-function translateRe2(src: string): string {
-  let out = '';
-  let inClass = false;
-  for (let i = 0; i < src.length; i++) {
-    const c = src[i]!;
-    if (c === '\\') {
-      const n = src[i + 1] ?? '';
-      i++;
-      if (!inClass && n === 'A') out += '^';
-      else if (!inClass && n === 'z') out += '$';
-      else if ((n === 'p' || n === 'P') && /[A-Za-z]/.test(src[i + 1] ?? '') && src[i + 1] !== '{') {
-        out += `\\${n}{${src[i + 1]!}}`;
-        i++;
-      } else out += `\\${n}`;
-      continue;
-    }
-    if (inClass) {
-      if (c === '[' && src[i + 1] === ':') {
-        const end = src.indexOf(':]', i + 2);
-        const name = end < 0 ? '' : src.slice(i + 2, end);
-        const neg = name.startsWith('^');
-        const cls = posixClasses[neg ? name.slice(1) : name];
-        if (cls !== undefined && !neg) {
-          out += cls;
-          i = end + 1;
-          continue;
-        }
-      }
-      if (c === ']') inClass = false;
-      out += c;
-      continue;
-    }
-    if (c === '[') {
-      inClass = true;
-      out += c;
-      // A `]` right after `[` or `[^` is a literal in RE2.
-      if (src[i + 1] === '^') {
-        out += '^';
-        i++;
-      }
-      if (src[i + 1] === ']') {
-        out += '\\]';
-        i++;
-      }
-      continue;
-    }
-    if (c === '(' && src.startsWith('(?P<', i)) {
-      out += '(?<';
-      i += 3;
-      continue;
-    }
-    out += c;
-  }
-  return out;
 }
 
 /**
