@@ -13,12 +13,14 @@ import {
   DEFAULT_CERT_EXPIRY_WARNING_MS,
   describeNetError,
   gauge,
+  probeDeadline,
   resolveTarget,
   timePerfDatum,
   tlsFacts,
   tlsFamilies,
   worseStatus,
   type IpProtocol,
+  type ProbeDeadline,
   type ProbeOutcome,
   type ResolvedAddress,
   type TlsFacts,
@@ -209,11 +211,7 @@ export class HttpProbe implements Check {
     const now = o.now ?? Date.now;
     const startedAtMs = now();
     const started = performance.now();
-    const deadline = new AbortController();
-    const timer = setTimeout(() => deadline.abort(new AppError('timeout', 'timeout')), o.timeoutMs);
-    const onAbort = (): void => deadline.abort(new AppError('canceled', 'aborted'));
-    signal.addEventListener('abort', onAbort, { once: true });
-    if (signal.aborted) onAbort();
+    const deadline = probeDeadline(signal, o.timeoutMs);
 
     const traces: Trace[] = [];
     let firstResolve: ResolvedAddress | undefined;
@@ -262,8 +260,7 @@ export class HttpProbe implements Check {
         url = next;
       }
     } finally {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', onAbort);
+      deadline.dispose();
     }
     return this.#outcome({
       started,
@@ -289,7 +286,7 @@ export class HttpProbe implements Check {
     final: Exchange | undefined;
     finalUrl: URL;
     redirects: number;
-    deadline: AbortController;
+    deadline: ProbeDeadline;
   }): ProbeOutcome {
     const o = this.#o;
     const durationMs = performance.now() - p.started;

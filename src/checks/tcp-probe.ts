@@ -278,6 +278,30 @@ export interface QueryResponseStep {
   readonly send?: string;
 }
 
+/** A probe's deadline: its signal aborts at the timeout or when the caller's signal aborts. */
+export interface ProbeDeadline {
+  /** Aborts with AppError `timeout` or `canceled`. */
+  readonly signal: AbortSignal;
+  /** Clears the timer and stops listening to the caller's signal. */
+  dispose(): void;
+}
+
+/** Starts the deadline of one probe run (shared by the HTTP and TCP probes). */
+export function probeDeadline(signal: AbortSignal, timeoutMs: number): ProbeDeadline {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(new AppError('timeout', 'timeout')), timeoutMs);
+  const onAbort = (): void => controller.abort(new AppError('canceled', 'aborted'));
+  signal.addEventListener('abort', onAbort, { once: true });
+  if (signal.aborted) onAbort();
+  return {
+    signal: controller.signal,
+    dispose: () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', onAbort);
+    },
+  };
+}
+
 /** Options of {@link TcpProbe}. */
 export interface TcpProbeOptions {
   readonly name: string;
@@ -347,11 +371,7 @@ export class TcpProbe implements Check {
     const now = o.now ?? Date.now;
     const startedAtMs = now();
     const started = performance.now();
-    const deadline = new AbortController();
-    const timer = setTimeout(() => deadline.abort(new AppError('timeout', 'timeout')), o.timeoutMs);
-    const onAbort = (): void => deadline.abort(new AppError('canceled', 'aborted'));
-    signal.addEventListener('abort', onAbort, { once: true });
-    if (signal.aborted) onAbort();
+    const deadline = probeDeadline(signal, o.timeoutMs);
     const target = `${o.host.includes(':') && !o.host.startsWith('[') ? `[${o.host}]` : o.host}:${o.port}`;
 
     let resolved: ResolvedAddress | undefined;
@@ -409,8 +429,7 @@ export class TcpProbe implements Check {
               : `cannot connect to ${target}: ${describeNetError(err)}`;
       }
     } finally {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', onAbort);
+      deadline.dispose();
       socket?.destroy();
     }
     const durationMs = performance.now() - started;
