@@ -2,7 +2,7 @@ import { AppError } from '../../base/errors.js';
 import { labelNameRe, METRIC_NAME, type Label, type Labels } from '../../model/labels.js';
 import type { AggregateExpr } from '../parser/ast.js';
 import { Annotations, labelsKey, type ISample } from '../engine/internal.js';
-import { compareNaNFirst, formatGoFloatF, formatGoFloatG, kahanSumInc, quantile } from './math.js';
+import { compareNaNFirst, formatGoFloatF, formatGoFloatG, KahanMean, kahanSumInc, quantile } from './math.js';
 import { xxhash64 } from './xxhash64.js';
 
 const encoder = new TextEncoder();
@@ -149,29 +149,9 @@ function aggregateValues(op: AggregateExpr['op'], p: number, samples: ISample[])
       return sum + c;
     }
     case 'avg': {
-      let sum = first;
-      let c = 0;
-      let count = 1;
-      let incremental = false;
-      let mean = 0;
-      for (let i = 1; i < samples.length; i++) {
-        const f = samples[i]!.v;
-        count++;
-        if (!incremental) {
-          const [nv, nc] = kahanSumInc(f, sum, c);
-          if (Number.isFinite(nv) || Number.isNaN(nv)) {
-            sum = nv;
-            c = nc;
-            continue;
-          }
-          incremental = true;
-          mean = sum / (count - 1);
-          c /= count - 1;
-        }
-        const q = (count - 1) / count;
-        [mean, c] = kahanSumInc(f / count, q * mean, q * c);
-      }
-      return incremental ? mean + c : sum / count + c / count;
+      const mean = new KahanMean(first);
+      for (let i = 1; i < samples.length; i++) mean.add(samples[i]!.v);
+      return mean.result();
     }
     case 'count':
       return samples.length;

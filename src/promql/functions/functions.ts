@@ -14,6 +14,7 @@ import {
   bucketFraction,
   bucketQuantile,
   formatGoFloatG,
+  KahanMean,
   kahanSumInc,
   linearRegression,
   quantile,
@@ -235,31 +236,10 @@ const rangeFns: Record<string, RangeFn> = {
 };
 
 function avgOf(s: ISeries): number {
-  const n = s.hi - s.lo;
-  if (n === 1) return s.vs[s.lo]!;
-  let sum = s.vs[s.lo]!;
-  let c = 0;
-  let mean = 0;
-  let incremental = false;
-  let count = 1;
-  for (let i = s.lo + 1; i < s.hi; i++) {
-    const f = s.vs[i]!;
-    count++;
-    if (!incremental) {
-      const [nv, nc] = kahanSumInc(f, sum, c);
-      if (Number.isFinite(nv) || Number.isNaN(nv)) {
-        sum = nv;
-        c = nc;
-        continue;
-      }
-      incremental = true;
-      mean = sum / (count - 1);
-      c /= count - 1;
-    }
-    const q = (count - 1) / count;
-    [mean, c] = kahanSumInc(f / count, q * mean, q * c);
-  }
-  return incremental ? mean + c : sum / count + c / count;
+  if (s.hi - s.lo === 1) return s.vs[s.lo]!;
+  const mean = new KahanMean(s.vs[s.lo]!);
+  for (let i = s.lo + 1; i < s.hi; i++) mean.add(s.vs[i]!);
+  return mean.result();
 }
 
 function varianceOf(s: ISeries): number {

@@ -12,6 +12,44 @@ export function kahanSumInc(inc: number, sum: number, c: number): [number, numbe
   return [t, c];
 }
 
+/**
+ * Prometheus's average of a sequence (avg and avg_over_time): a Kahan-compensated sum while it stays
+ * finite, switching to an incremental mean once the sum would overflow. Start with the first value,
+ * `add` the rest in order, then read {@link KahanMean.result}.
+ */
+export class KahanMean {
+  #sum: number;
+  #c = 0;
+  #mean = 0;
+  #count = 1;
+  #isIncremental = false;
+
+  constructor(first: number) {
+    this.#sum = first;
+  }
+
+  add(f: number): void {
+    const count = ++this.#count;
+    if (!this.#isIncremental) {
+      const [nv, nc] = kahanSumInc(f, this.#sum, this.#c);
+      if (Number.isFinite(nv) || Number.isNaN(nv)) {
+        this.#sum = nv;
+        this.#c = nc;
+        return;
+      }
+      this.#isIncremental = true;
+      this.#mean = this.#sum / (count - 1);
+      this.#c /= count - 1;
+    }
+    const q = (count - 1) / count;
+    [this.#mean, this.#c] = kahanSumInc(f / count, q * this.#mean, q * this.#c);
+  }
+
+  result(): number {
+    return this.#isIncremental ? this.#mean + this.#c : this.#sum / this.#count + this.#c / this.#count;
+  }
+}
+
 /** The φ-quantile of `values` (sorted in place, NaN first) with linear interpolation, as Prometheus's. */
 export function quantile(q: number, values: number[]): number {
   if (values.length === 0 || Number.isNaN(q)) return NaN;
