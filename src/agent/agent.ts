@@ -91,7 +91,8 @@ export class Agent {
   readonly #log: Logger;
   readonly #jobs: AgentJob[];
   readonly #stale = new Map<string, StalenessTracker>();
-  readonly #latest = new Map<string, MetricFamily[]>();
+  /** Each job's last output as produced; labelled only when /metrics asks (not on every run). */
+  readonly #latest = new Map<string, { families: readonly MetricFamily[]; extraLabels: readonly Label[] }>();
   readonly #durations;
   readonly #failures;
 
@@ -141,11 +142,12 @@ export class Agent {
    */
   latestFamilies(): MetricFamily[] {
     const byName = new Map<string, MetricFamily & { samples: MetricFamily['samples'][number][] }>();
-    for (const families of this.#latest.values()) {
+    for (const { families, extraLabels } of this.#latest.values()) {
       for (const f of families) {
+        const samples = f.samples.map((s) => ({ ...s, labels: mergeLabels(extraLabels, s.labels) }));
         const existing = byName.get(f.name);
-        if (existing) existing.samples.push(...f.samples);
-        else byName.set(f.name, { ...f, samples: [...f.samples] });
+        if (existing) existing.samples.push(...samples);
+        else byName.set(f.name, { ...f, samples });
       }
     }
     return [...byName.values()];
@@ -169,11 +171,7 @@ export class Agent {
       this.#durations.observe((performance.now() - started) / 1000, { kind: job.kind });
     }
     const now = this.#o.clock.now();
-    const labelled = output.families.map((f) => ({
-      ...f,
-      samples: f.samples.map((s) => ({ ...s, labels: mergeLabels(job.extraLabels, s.labels) })),
-    }));
-    this.#latest.set(job.key, labelled);
+    this.#latest.set(job.key, { families: output.families, extraLabels: job.extraLabels });
     const samples = familiesToSamples(output.families, job.extraLabels, now);
     let tracker = this.#stale.get(job.key);
     if (!tracker) {
