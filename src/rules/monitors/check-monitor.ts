@@ -308,8 +308,13 @@ export class CheckMonitor {
 
   /** Writes the final snapshot. Rejects with AppError `io` when it cannot. */
   async flush(): Promise<void> {
-    await this.#writer.save();
     this.#dirty = false;
+    try {
+      await this.#writer.save();
+    } catch (e) {
+      this.#dirty = true;
+      throw e;
+    }
   }
 
   #apply(host: string, r: CheckReportResult): boolean {
