@@ -2,6 +2,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Agent, type AgentSink } from '../agent/agent.js';
 import { systemClock } from '../base/clock.js';
+import { AppError } from '../base/errors.js';
 import type { Logger } from '../base/logger.js';
 import type { Registry } from '../exposition/registry.js';
 import { LocalAgentSink } from '../server/local-agent-sink.js';
@@ -35,13 +36,29 @@ export async function runServerCommand(mode: 'up' | 'server', args: string[]): P
     return 1;
   }
   const logger = createLogger(values['log-level'] ?? config.server.log_level);
-  const server = await startServer({
-    config: config.server,
-    logger,
-    clock: systemClock,
-    baseDir: loaded.baseDir,
-    scrapePools,
-  });
+  let server;
+  try {
+    server = await startServer({
+      config: config.server,
+      logger,
+      clock: systemClock,
+      baseDir: loaded.baseDir,
+      scrapePools,
+      global: config.global,
+      ruleFiles: config.rule_files,
+      ...(loaded.file === undefined ? {} : { configFile: path.resolve(loaded.file) }),
+    });
+  } catch (e) {
+    if (!(e instanceof AppError) || e.code !== 'bad_input') throw e;
+    console.error(e.message);
+    console.error(`kanshi ${mode}: the configuration has problems; not starting`);
+    return 1;
+  }
+  // SIGHUP reloads kanshi.yml and the rule files, as Prometheus does; failures are logged.
+  const onHup = (): void => {
+    server.reload().catch(() => {});
+  };
+  process.on('SIGHUP', onHup);
   const stopAgent =
     mode === 'up'
       ? startLocalAgent(config, {
@@ -54,6 +71,7 @@ export async function runServerCommand(mode: 'up' | 'server', args: string[]): P
   console.log(`Kanshi is running. Open ${server.url}/ in a browser (Ctrl-C to stop).`);
 
   const signal = await untilSignal(['SIGINT', 'SIGTERM']);
+  process.off('SIGHUP', onHup);
   logger.info({ signal }, 'shutting down');
   await stopAgent?.();
   await server.close();

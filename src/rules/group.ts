@@ -120,6 +120,10 @@ export class AlertingRule {
   /** Whether `for` state has been restored (ALERTS are written only after). */
   restored = false;
   lastError: string | undefined;
+  /** Evaluation instant of the last evaluation (ms since the epoch); undefined before the first. */
+  lastEvalMs: number | undefined;
+  /** How long the last evaluation took, ms. */
+  lastDurationMs = 0;
 
   constructor(config: RuleConfig, groupLabels: Readonly<Record<string, string>>) {
     this.config = config;
@@ -267,6 +271,10 @@ export class RecordingRule {
   readonly name: string;
   readonly labels: Readonly<Record<string, string>>;
   lastError: string | undefined;
+  /** Evaluation instant of the last evaluation (ms since the epoch); undefined before the first. */
+  lastEvalMs: number | undefined;
+  /** How long the last evaluation took, ms. */
+  lastDurationMs = 0;
 
   constructor(config: RuleConfig, groupLabels: Readonly<Record<string, string>>) {
     this.config = config;
@@ -392,11 +400,17 @@ export class RuleGroup {
         for (const [k, a] of o.active) r.active.set(k, a);
         r.restored = o.restored;
       }
+      if (o) {
+        r.lastError = o.lastError;
+        r.lastEvalMs = o.lastEvalMs;
+        r.lastDurationMs = o.lastDurationMs;
+      }
       this.#prevSeries[i] = old.#prevSeries[j] ?? new Map<string, Labels>();
       byKey.delete(r.key);
     });
     this.#evaluatedOnce = old.#evaluatedOnce;
     this.lastEvalMs = old.lastEvalMs;
+    this.lastDurationMs = old.lastDurationMs;
   }
 
   /** Evaluates every rule at `tsMs` and writes the results; rule errors are counted and logged, never thrown. */
@@ -415,11 +429,15 @@ export class RuleGroup {
     const gl = { rule_group: this.key };
     for (const [i, rule] of this.rules.entries()) {
       this.#metrics.evaluations.inc(gl);
+      const ruleStart = this.#opts.clock.now();
+      rule.lastEvalMs = tsMs;
       let samples: Sample[];
       try {
         samples = await rule.eval(tsMs, this.queryOffsetMs, this.config.limit, env);
         rule.lastError = undefined;
+        rule.lastDurationMs = this.#opts.clock.now() - ruleStart;
       } catch (e) {
+        rule.lastDurationMs = this.#opts.clock.now() - ruleStart;
         rule.lastError = errorMessage(e);
         this.#metrics.evaluationFailures.inc(gl);
         this.#logger.warn(

@@ -1,4 +1,5 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { availableParallelism } from 'node:os';
 import type { Clock } from '../base/clock.js';
 import type { Logger } from '../base/logger.js';
 import { Registry } from '../exposition/registry.js';
@@ -8,8 +9,17 @@ import { formatDuration } from '../base/duration.js';
 import { splitHostPort } from '../base/host-port.js';
 import { KANSHI_VERSION } from '../base/version.js';
 import { Engine } from '../promql/engine/engine.js';
+import { queryFnFor } from '../promql/index.js';
+import { AppError, errorMessage } from '../base/errors.js';
+import { formatDiagnostic, type Diagnostic } from '../config/load-yaml.js';
+import { RuleManager, type NotifyFn } from '../rules/group.js';
+import type { RuleGroupConfig } from '../rules/rule-file.js';
 import { registerPrometheusApi, type TargetDiscovery } from './api/v1/index.js';
-import type { ScrapePoolConfig } from '../scrape/config.js';
+import { registerRulesApi } from './api/v1/rules.js';
+import { resolveScrapeConfigs, type ScrapePoolConfig } from '../scrape/config.js';
+import { loadKanshiConfig } from './config/load.js';
+import { serverGlobalSchema, type ServerGlobalConfig } from './config/schema.js';
+import { ConfigWatcher, loadRuleFiles } from './reload.js';
 import { ScrapeManager, type TargetsView } from '../scrape/manager.js';
 import type { Storage } from '../storage/storage.js';
 import type { ServerConfig } from './config/schema.js';
@@ -42,6 +52,21 @@ export interface ServerOptions {
   scrapePools?: readonly ScrapePoolConfig[];
   /** Called with the app before it listens, to add routes (the in-process agent's, tests'). */
   configure?: (app: FastifyInstance) => void | Promise<void>;
+  /**
+   * kanshi.yml (absolute, or relative to `baseDir`). When set, a reload re-reads its `global`,
+   * `scrape_configs` and `rule_files` (the `server:` section needs a restart); without it a reload
+   * re-reads the files of {@link ruleFiles}.
+   */
+  configFile?: string;
+  /** The `global:` section: rule evaluation interval and query offset, external labels; defaults when absent. */
+  global?: ServerGlobalConfig;
+  /** `rule_files` patterns (paths and globs relative to `baseDir`); none by default. */
+  ruleFiles?: readonly string[];
+  /**
+   * Receives the alerts of a rule that need sending (firing, or resolved since last sent). Must not
+   * throw. Without it firing alerts are visible through `/api/v1/alerts` and `/api/v1/rules` only.
+   */
+  notify?: NotifyFn;
 }
 
 /** A running server. */
@@ -53,12 +78,46 @@ export interface KanshiServer {
   readonly checkResults: CheckResultStore;
   /** The URL it listens on, e.g. http://127.0.0.1:9800. */
   readonly url: string;
+  /** The rule groups of `rule_files`, evaluating against {@link storage}. */
+  readonly rules: RuleManager;
+  /**
+   * Re-reads the configuration and rule files and applies them (SIGHUP, `POST /-/reload`, a file
+   * change). Unchanged rules keep their alerts. Rejects with an AppError naming every problem when
+   * anything is invalid; the running configuration then stays as it was. Reloads run one at a time.
+   */
+  reload(): Promise<void>;
   close(): Promise<void>;
+}
+
+/** Fails a reload or start with every problem of the rule files. */
+function ruleFileError(diagnostics: readonly Diagnostic[]): AppError {
+  return new AppError(
+    'bad_input',
+    `load rule files: ${diagnostics.map((d) => formatDiagnostic(d)).join('; ')}`,
+  );
+}
+
+/** The groups with the global evaluation interval and query offset filled in where they set none. */
+function withGlobalDefaults(
+  groups: readonly RuleGroupConfig[],
+  global: ServerGlobalConfig,
+): RuleGroupConfig[] {
+  return groups.map((g) => ({
+    ...g,
+    intervalMs: g.intervalMs ?? global.evaluation_interval,
+    queryOffsetMs: g.queryOffsetMs ?? global.rule_query_offset,
+  }));
 }
 
 /** Opens the store, builds the HTTP app and listens on `config.listen`. */
 export async function startServer(options: ServerOptions): Promise<KanshiServer> {
   const log = options.logger.child({ component: 'server' });
+  let global = options.global ?? serverGlobalSchema.parse({});
+  let rulePatterns = options.ruleFiles ?? [];
+  // Rule files are checked before the store opens: a bad file at start is an error, as in Prometheus.
+  const initialRules = await loadRuleFiles(rulePatterns, options.baseDir);
+  if (!initialRules.groups) throw ruleFileError(initialRules.diagnostics);
+  let ruleFiles = initialRules.files;
   const registry = new Registry();
   const storage =
     options.storage ??
@@ -73,6 +132,7 @@ export async function startServer(options: ServerOptions): Promise<KanshiServer>
       },
     ));
   let isReady = false;
+  const startMs = options.clock.now();
   const app = createHttpApp({
     logger: options.logger,
     registry,
@@ -110,6 +170,19 @@ export async function startServer(options: ServerOptions): Promise<KanshiServer>
       }
     },
   });
+  // The rule manager starts after listen (the default external URL is the bound address).
+  const started: { rules?: RuleManager } = {};
+  registerRulesApi(app, { groups: () => started.rules?.groups ?? [] });
+  const reloadOk = registry.gauge(
+    'kanshi_config_last_reload_successful',
+    'Whether the last configuration reload attempt was successful.',
+  );
+  const reloadTime = registry.gauge(
+    'kanshi_config_last_reload_success_timestamp_seconds',
+    'Timestamp of the last successful configuration reload.',
+  );
+  let lastReloadOk = true;
+  let lastReloadMs = options.clock.now();
   const scraper = new ScrapeManager({
     appendable: storage,
     clock: options.clock,
@@ -147,7 +220,95 @@ export async function startServer(options: ServerOptions): Promise<KanshiServer>
     },
     clock: options.clock,
     targets: () => formatTargets(scraper.targets()),
+    runtimeInfo: () => ({
+      startTime: new Date(startMs).toISOString(),
+      CWD: process.cwd(),
+      reloadConfigSuccess: lastReloadOk,
+      lastConfigTime: new Date(lastReloadMs).toISOString(),
+      corruptionCount: 0,
+      goroutineCount: 0,
+      GOMAXPROCS: availableParallelism(),
+      GOGC: '',
+      GODEBUG: '',
+      storageRetention: formatDuration(options.config.storage.retention),
+    }),
   });
+
+  const configFile =
+    options.configFile === undefined ? undefined : path.resolve(options.baseDir, options.configFile);
+  /** External labels shared with the rule manager; replaced in place by a reload. */
+  const externalLabels: Record<string, string> = { ...global.external_labels };
+  const applyReload = async (): Promise<void> => {
+    let scrapePools: ScrapePoolConfig[] | undefined;
+    let nextGlobal = global;
+    let nextPatterns = rulePatterns;
+    if (configFile !== undefined) {
+      const loaded = await loadKanshiConfig(configFile, options.baseDir);
+      if (!loaded.config)
+        throw new AppError(
+          'bad_input',
+          `load config ${configFile}: ${loaded.diagnostics.map((d) => formatDiagnostic(d)).join('; ')}`,
+        );
+      nextGlobal = loaded.config.global;
+      nextPatterns = loaded.config.rule_files;
+      try {
+        scrapePools = resolveScrapeConfigs(nextGlobal, loaded.config.scrape_configs, {
+          baseDir: loaded.baseDir,
+        });
+      } catch (e) {
+        throw new AppError('bad_input', `load config ${configFile}: ${errorMessage(e)}`, { cause: e });
+      }
+    }
+    const baseDir = configFile === undefined ? options.baseDir : path.dirname(configFile);
+    const loadedRules = await loadRuleFiles(nextPatterns, baseDir);
+    if (!loadedRules.groups) throw ruleFileError(loadedRules.diagnostics);
+    if (scrapePools) await scraper.applyConfig(scrapePools);
+    global = nextGlobal;
+    rulePatterns = nextPatterns;
+    ruleFiles = loadedRules.files;
+    for (const k of Object.keys(externalLabels)) delete externalLabels[k];
+    Object.assign(externalLabels, global.external_labels);
+    await started.rules?.applyConfig(withGlobalDefaults(loadedRules.groups, global));
+  };
+  // Reloads wait for the rule manager, which starts once the URL (the default external URL) is known.
+  let rulesStarted = (): void => {};
+  let reloading = new Promise<void>((resolve) => {
+    rulesStarted = resolve;
+  });
+  const reload = (): Promise<void> => {
+    const run = reloading.then(async () => {
+      try {
+        await applyReload();
+        lastReloadOk = true;
+        lastReloadMs = options.clock.now();
+        reloadOk.set(1);
+        reloadTime.set(lastReloadMs / 1000);
+        log.info({ ruleFiles: ruleFiles.length }, 'configuration reloaded');
+      } catch (e) {
+        lastReloadOk = false;
+        reloadOk.set(0);
+        log.error({ err: errorMessage(e) }, 'configuration reload failed; keeping the old one');
+        throw e;
+      }
+    });
+    reloading = run.catch(() => {});
+    return run;
+  };
+  const reloadRoute = async (_req: unknown, reply: FastifyReply): Promise<string> => {
+    if (!options.config.enable_lifecycle) {
+      void reply.code(403).header('content-type', 'text/plain; charset=utf-8');
+      return 'Lifecycle API is not enabled.';
+    }
+    try {
+      await reload();
+      return '';
+    } catch (e) {
+      void reply.code(500).header('content-type', 'text/plain; charset=utf-8');
+      return `failed to reload config: ${errorMessage(e)}`;
+    }
+  };
+  app.post('/-/reload', reloadRoute);
+  app.put('/-/reload', reloadRoute);
   await options.configure?.(app);
 
   const { host, port } = splitHostPort(options.config.listen);
@@ -155,10 +316,51 @@ export async function startServer(options: ServerOptions): Promise<KanshiServer>
   const address = app.server.address();
   const boundPort = typeof address === 'object' && address ? address.port : port;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${boundPort}`;
+  const externalURL = (options.config.external_url ?? url).replace(/\/+$/, '');
+  const ruleManager = new RuleManager(
+    {
+      queryFn: queryFnFor(engine),
+      appendable: storage,
+      clock: options.clock,
+      externalLabels,
+      externalURL,
+      defaultIntervalMs: global.evaluation_interval,
+      defaultQueryOffsetMs: global.rule_query_offset,
+      logger: options.logger.child({ component: 'rules' }),
+      ...(options.notify ? { notify: options.notify } : {}),
+    },
+    registry,
+  );
+  await ruleManager.applyConfig(withGlobalDefaults(initialRules.groups, global));
+  started.rules = ruleManager;
+  rulesStarted();
+  reloadOk.set(1);
+  reloadTime.set(lastReloadMs / 1000);
   isReady = true;
   log.info({ url }, 'listening');
   const scraping = new AbortController();
   const scrapeRun = scraper.run(scraping.signal);
+  const watching = new AbortController();
+  const watcher =
+    options.config.watch_config && (configFile !== undefined || rulePatterns.length > 0)
+      ? new ConfigWatcher({
+          clock: options.clock,
+          logger: log,
+          watchSet: () => ({
+            files: configFile === undefined ? ruleFiles : [configFile, ...ruleFiles],
+            patterns: rulePatterns
+              .map((p) =>
+                path.resolve(configFile === undefined ? options.baseDir : path.dirname(configFile), p),
+              )
+              .filter((p) => /[*?[]/.test(p)),
+          }),
+          onChange: async () => {
+            log.info({}, 'configuration files changed; reloading');
+            await reload().catch(() => {}); // logged and counted by reload
+          },
+        })
+      : undefined;
+  const watchRun = watcher?.run(watching.signal);
 
   return {
     app,
@@ -166,8 +368,14 @@ export async function startServer(options: ServerOptions): Promise<KanshiServer>
     registry,
     checkResults,
     url,
+    rules: ruleManager,
+    reload,
     close: async () => {
       isReady = false;
+      watching.abort();
+      await watchRun;
+      await reloading;
+      await ruleManager.close();
       scraping.abort();
       await scrapeRun; // run() closes the manager when its signal aborts
       await app.close();

@@ -35,6 +35,15 @@ const query = z.strictObject({
 
 export const serverConfig = z.strictObject({
   listen: listenAddress.default('127.0.0.1:9800'),
+  /**
+   * The URL users reach Kanshi at (Prometheus's --web.external-url): alerts' generatorURL and
+   * `$externalURL` in rule templates. Default: `http://<listen>`.
+   */
+  external_url: z.url({ protocol: /^https?$/ }).optional(),
+  /** Serve `POST`/`PUT /-/reload` (Prometheus's --web.enable-lifecycle); on by default in Kanshi. */
+  enable_lifecycle: z.boolean().default(true),
+  /** Re-read kanshi.yml and the rule files when they change on disk (debounced); SIGHUP always works. */
+  watch_config: z.boolean().default(true),
   data_dir: z.string().default('./data'),
   log_level: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
   /** Serve /api/v1/admin/tsdb/* (snapshot, delete_series, clean_tombstones), as --web.enable-admin-api. */
@@ -55,10 +64,22 @@ export const serverConfig = z.strictObject({
   }),
 });
 
+/**
+ * Prometheus's `global:` section (scrape defaults, external labels, `evaluation_interval`) plus
+ * `rule_query_offset`, the query offset of rule groups that set no `query_offset` (Prometheus 2.53+).
+ */
+export const serverGlobalSchema = globalSchema.extend({
+  rule_query_offset: durationMs.default(0),
+});
+
 /** The file as a whole. Unknown top-level keys are errors. */
 export const kanshiConfig = z.strictObject({
-  /** Prometheus's `global:` section (scrape defaults, external labels). */
-  global: globalSchema.default(globalSchema.parse({})),
+  global: serverGlobalSchema.default(serverGlobalSchema.parse({})),
+  /**
+   * Prometheus rule files: paths and globs (`*`, `?`, `[…]` in the last element, as Go's
+   * filepath.Glob), relative to the config file's folder.
+   */
+  rule_files: z.array(z.string().min(1)).default([]),
   /** Prometheus's `scrape_configs:`, pasted unchanged from prometheus.yml. */
   scrape_configs: scrapeConfigsSchema.default([]),
   server: serverConfig.default(serverConfig.parse({})),
@@ -67,3 +88,5 @@ export const kanshiConfig = z.strictObject({
 
 export type KanshiConfig = z.output<typeof kanshiConfig>;
 export type ServerConfig = z.output<typeof serverConfig>;
+/** The parsed `global:` section of kanshi.yml; durations in ms. */
+export type ServerGlobalConfig = z.output<typeof serverGlobalSchema>;
