@@ -1,0 +1,113 @@
+import { isAbsolute, resolve } from 'node:path';
+import { AppError } from '../../base/errors.js';
+import { AlertmanagerForwardNotifier } from './alertmanager.js';
+import { DiscordNotifier } from './discord.js';
+import { EmailNotifier } from './email.js';
+import { ExecNotifier } from './exec.js';
+import { MsteamsNotifier } from './msteams.js';
+import { SlackNotifier } from './slack.js';
+import { WebhookNotifier } from './webhook.js';
+import type { ReceiverConfig, ReceiverGlobals } from './schema.js';
+import type { Notifier } from '../types.js';
+
+/** What {@link buildIntegrations} needs besides the receiver. */
+export interface IntegrationContext {
+  /** The receiver-related `global:` keys (smtp_*, slack_api_url). */
+  readonly globals?: ReceiverGlobals;
+  /** Relative `*_file` paths and exec working directory resolve against this (the config file's folder). */
+  readonly configDir?: string;
+  /** Injected fetch for the HTTP integrations (tests); default the global one. */
+  readonly fetch?: typeof fetch;
+  /** Environment inherited by exec commands (the composition root passes process.env). */
+  readonly baseEnv?: Readonly<Record<string, string | undefined>>;
+}
+
+/** An integration with the name the delivery queue and history know it by: `webhook[0]`, `email[1]`, … */
+export interface NamedNotifier extends Notifier {
+  /** `<kind>[<index in its *_configs list>]`, stable while the receiver's config is. */
+  readonly integration: string;
+}
+
+function named(n: Notifier, index: number): NamedNotifier {
+  const integration = `${n.kind}[${index}]`;
+  return Object.assign(n, { integration });
+}
+
+/**
+ * Builds one {@link Notifier} per entry of the receiver's `*_configs` lists, in Alertmanager's order
+ * (email, slack, webhook, msteams, discord, then Kanshi's alertmanager and exec). Throws AppError
+ * 'bad_input' when an entry lacks what a global would supply (email without `from`/`smarthost`).
+ */
+export function buildIntegrations(receiver: ReceiverConfig, ctx: IntegrationContext = {}): NamedNotifier[] {
+  const g = ctx.globals ?? {};
+  const file = (p: string | undefined): string | undefined =>
+    p === undefined || isAbsolute(p) || ctx.configDir === undefined ? p : resolve(ctx.configDir, p);
+  const http = { fetch: ctx.fetch };
+  const out: NamedNotifier[] = [];
+
+  receiver.email_configs.forEach((c, i) => {
+    const from = c.from ?? g.smtp_from;
+    const smarthost = c.smarthost ?? g.smtp_smarthost;
+    const where = `receiver ${receiver.name}: email_configs[${i}]`;
+    if (from === undefined || from === '') throw new AppError('bad_input', `${where}: no from address set`);
+    if (smarthost === undefined || smarthost === '')
+      throw new AppError('bad_input', `${where}: no smarthost set`);
+    // An entry with its own auth_username takes none of the global credentials.
+    const ownAuth = c.auth_username !== undefined;
+    const settings = {
+      to: c.to,
+      from,
+      hello: c.hello ?? g.smtp_hello ?? 'localhost',
+      smarthost,
+      authUsername: ownAuth ? c.auth_username : g.smtp_auth_username,
+      authPassword: ownAuth ? c.auth_password : g.smtp_auth_password,
+      authPasswordFile: file(ownAuth ? c.auth_password_file : g.smtp_auth_password_file),
+      requireTls: c.require_tls ?? g.smtp_require_tls ?? true,
+      insecureSkipVerify: c.tls_config?.insecure_skip_verify ?? false,
+      caFile: file(c.tls_config?.ca_file),
+      serverName: c.tls_config?.server_name,
+      headers: c.headers,
+      html: c.html,
+      text: c.text,
+    };
+    out.push(named(new EmailNotifier(settings, c.send_resolved), i));
+  });
+  receiver.slack_configs.forEach((c, i) => {
+    const apiUrl = c.api_url ?? (c.api_url_file === undefined ? g.slack_api_url : undefined);
+    const apiUrlFile = file(c.api_url_file ?? (apiUrl === undefined ? g.slack_api_url_file : undefined));
+    if (apiUrl === undefined && apiUrlFile === undefined)
+      throw new AppError(
+        'bad_input',
+        `receiver ${receiver.name}: slack_configs[${i}]: no api_url and no global slack_api_url`,
+      );
+    out.push(named(new SlackNotifier(withHttp(c, g), { apiUrl, apiUrlFile, ...http }), i));
+  });
+  receiver.webhook_configs.forEach((c, i) => {
+    out.push(named(new WebhookNotifier({ ...withHttp(c, g), url_file: file(c.url_file) }, http), i));
+  });
+  receiver.msteams_configs.forEach((c, i) => {
+    const cfg = { ...withHttp(c, g), webhook_url_file: file(c.webhook_url_file) };
+    out.push(named(new MsteamsNotifier(cfg, http), i));
+  });
+  receiver.discord_configs.forEach((c, i) => {
+    const cfg = { ...withHttp(c, g), webhook_url_file: file(c.webhook_url_file) };
+    out.push(named(new DiscordNotifier(cfg, http), i));
+  });
+  receiver.alertmanager_configs.forEach((c, i) => {
+    out.push(named(new AlertmanagerForwardNotifier(withHttp(c, g), http), i));
+  });
+  receiver.exec_configs.forEach((c, i) => {
+    const deps = {
+      ...(ctx.baseEnv !== undefined ? { baseEnv: ctx.baseEnv } : {}),
+      ...(ctx.configDir !== undefined ? { cwd: ctx.configDir } : {}),
+    };
+    out.push(named(new ExecNotifier(c, deps), i));
+  });
+  return out;
+}
+
+/** Applies `global.http_config` to an entry without its own. */
+function withHttp<T extends { http_config?: ReceiverGlobals['http_config'] }>(c: T, g: ReceiverGlobals): T {
+  if (c.http_config !== undefined || g.http_config === undefined) return c;
+  return { ...c, http_config: g.http_config };
+}
