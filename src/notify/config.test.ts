@@ -1,0 +1,221 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseYamlConfig } from '../config/load-yaml.js';
+import { notificationsConfig, receiverSendsResolved } from './config.js';
+
+const testdata = join(import.meta.dirname, 'testdata');
+
+function parse(text: string) {
+  return parseYamlConfig(text, 'am.yml', notificationsConfig);
+}
+
+describe('notificationsConfig', () => {
+  it('reads an alertmanager.yml with every section', () => {
+    const { config, diagnostics } = parse(readFileSync(join(testdata, 'alertmanager-full.yml'), 'utf8'));
+    expect(diagnostics).toEqual([]);
+    if (config === undefined) throw new Error('no config');
+    expect(config.global.resolve_timeout).toBe(120_000);
+    expect(config.global.smtp_smarthost).toBe('localhost:25');
+    expect(config.templates).toEqual(['templates/*.tmpl']);
+    expect(config.receivers.map((r) => r.name)).toEqual([
+      'team-X-mails',
+      'team-X-pager',
+      'team-Y-mails',
+      'team-Y-pager',
+      'team-DB-pager',
+      'null-receiver',
+    ]);
+    const root = config.route;
+    expect(root).toMatchObject({
+      receiver: 'team-X-mails',
+      groupBy: ['alertname', 'cluster', 'service'],
+      groupByAll: false,
+      groupWaitMs: 30_000,
+      groupIntervalMs: 300_000,
+      repeatIntervalMs: 10_800_000,
+      matchers: [],
+    });
+    expect(root.routes[0]!.matchers).toEqual([{ type: '=~', name: 'service', value: 'foo1|foo2|baz' }]);
+    expect(root.routes[0]!.groupBy).toBeUndefined();
+    expect(root.routes[1]!.matchers).toEqual([{ type: '=', name: 'service', value: 'files' }]);
+    expect(root.routes[2]!.matchers).toEqual([{ type: '=~', name: 'service', value: '^database.*' }]);
+    expect(root.routes[2]!.muteTimeIntervals).toEqual(['offhours']);
+    expect(root.routes[2]!.routes[0]!.continue).toBe(true);
+    expect(root.routes[2]!.routes[1]!.activeTimeIntervals).toEqual(['business-hours']);
+    // One matchers string may hold several matchers; they are sorted by name.
+    expect(root.routes[3]!.matchers).toEqual([
+      { type: '=', name: 'env', value: 'dev' },
+      { type: '!~', name: 'team', value: 'ops|sre' },
+    ]);
+    expect(root.routes[3]!.groupByAll).toBe(true);
+    expect(root.routes[3]!.groupWaitMs).toBe(0);
+    expect(config.inhibitRules).toEqual([
+      {
+        sourceMatchers: [{ type: '=', name: 'severity', value: 'critical' }],
+        targetMatchers: [{ type: '=', name: 'severity', value: 'warning' }],
+        equal: ['alertname', 'cluster', 'service'],
+      },
+      {
+        sourceMatchers: [{ type: '=', name: 'alertname', value: 'NodeDown' }],
+        targetMatchers: [{ type: '=~', name: 'alertname', value: 'Node.+' }],
+        equal: ['instance'],
+      },
+    ]);
+    expect(Object.keys(config.timeIntervals).sort()).toEqual(['business-hours', 'offhours']);
+    expect(config.timeIntervals['offhours']).toHaveLength(2);
+    expect(config.timeIntervals['business-hours']![0]).toEqual({
+      weekdays: [{ begin: 1, end: 5 }],
+      times: [{ startMinute: 540, endMinute: 1020 }],
+      location: 'Asia/Tokyo',
+    });
+  });
+
+  it('applies Alertmanager defaults to a minimal file', () => {
+    const { config, diagnostics } = parse('route: { receiver: ops }\nreceivers: [{ name: ops }]\n');
+    expect(diagnostics).toEqual([]);
+    expect(config?.global.resolve_timeout).toBe(300_000);
+    expect(config?.route).toEqual({
+      receiver: 'ops',
+      groupByAll: false,
+      matchers: [],
+      continue: false,
+      muteTimeIntervals: [],
+      activeTimeIntervals: [],
+      routes: [],
+    });
+    expect(config?.inhibitRules).toEqual([]);
+  });
+
+  const errors: { name: string; yaml: string; want: { path: string; message: string }[] }[] = [
+    {
+      name: 'no route',
+      yaml: 'receivers: [{ name: a }]',
+      want: [{ path: 'route', message: 'no routes provided' }],
+    },
+    {
+      name: 'root without receiver',
+      yaml: 'route: { group_by: [a] }\nreceivers: [{ name: a }]',
+      want: [{ path: 'route.receiver', message: 'root route must specify a default receiver' }],
+    },
+    {
+      name: 'root with matchers',
+      yaml: 'route: { receiver: a, matchers: [x="1"] }\nreceivers: [{ name: a }]',
+      want: [{ path: 'route', message: 'root route must not have any matchers' }],
+    },
+    {
+      name: 'root with legacy match',
+      yaml: 'route: { receiver: a, match: { x: "1" } }\nreceivers: [{ name: a }]',
+      want: [{ path: 'route', message: 'root route must not have any matchers' }],
+    },
+    {
+      name: 'root with mute time intervals',
+      yaml: 'route: { receiver: a, mute_time_intervals: [t] }\nreceivers: [{ name: a }]\ntime_intervals: [{ name: t }]',
+      want: [
+        { path: 'route.mute_time_intervals', message: 'root route must not have any mute time intervals' },
+      ],
+    },
+    {
+      name: 'unknown receiver in a nested route',
+      yaml: 'route: { receiver: a, routes: [{ routes: [{ receiver: b }] }] }\nreceivers: [{ name: a }]',
+      want: [{ path: 'route.routes[0].routes[0].receiver', message: 'undefined receiver "b" used in route' }],
+    },
+    {
+      name: 'unknown time interval',
+      yaml: 'route: { receiver: a, routes: [{ active_time_intervals: [x] }] }\nreceivers: [{ name: a }]',
+      want: [
+        {
+          path: 'route.routes[0].active_time_intervals[0]',
+          message: 'undefined time interval "x" used in route',
+        },
+      ],
+    },
+    {
+      name: 'duplicate receiver',
+      yaml: 'route: { receiver: a }\nreceivers: [{ name: a }, { name: a }]',
+      want: [{ path: 'receivers[1].name', message: 'notification config name "a" is not unique' }],
+    },
+    {
+      name: 'duplicate time interval across both keys',
+      yaml: 'route: { receiver: a }\nreceivers: [{ name: a }]\nmute_time_intervals: [{ name: t }]\ntime_intervals: [{ name: t }]',
+      want: [{ path: 'time_intervals[0].name', message: 'time interval "t" is not unique' }],
+    },
+    {
+      name: 'group_by with ... and labels',
+      yaml: 'route: { receiver: a, group_by: [..., x] }\nreceivers: [{ name: a }]',
+      want: [
+        {
+          path: 'route.group_by',
+          message: 'cannot have wildcard group_by (`...`) and other labels at the same time',
+        },
+      ],
+    },
+    {
+      name: 'duplicate group_by label',
+      yaml: 'route: { receiver: a, group_by: [x, x] }\nreceivers: [{ name: a }]',
+      want: [{ path: 'route.group_by[1]', message: 'duplicated label "x" in group_by' }],
+    },
+    {
+      name: 'zero group_interval',
+      yaml: 'route: { receiver: a, routes: [{ group_interval: 0s }] }\nreceivers: [{ name: a }]',
+      want: [{ path: 'route.routes[0].group_interval', message: 'group_interval cannot be zero' }],
+    },
+    {
+      name: 'bad matcher',
+      yaml: 'route: { receiver: a, routes: [{ matchers: [ok="1", "bad"] }] }\nreceivers: [{ name: a }]',
+      want: [{ path: 'route.routes[0].matchers[1]', message: 'bad matcher format: bad' }],
+    },
+    {
+      name: 'bad match_re',
+      yaml: 'route: { receiver: a, routes: [{ match_re: { x: "(" } }] }\nreceivers: [{ name: a }]',
+      want: [{ path: 'route.routes[0].match_re.x', message: 'invalid regular expression "("' }],
+    },
+    {
+      name: 'bad inhibit rule',
+      yaml: 'route: { receiver: a }\nreceivers: [{ name: a }]\ninhibit_rules: [{ source_matchers: ["x"], equal: ["a-b"] }]',
+      want: [
+        { path: 'inhibit_rules[0].source_matchers[0]', message: 'bad matcher format: x' },
+        { path: 'inhibit_rules[0].equal[0]', message: 'invalid label name "a-b"' },
+      ],
+    },
+    {
+      name: 'unknown key',
+      yaml: 'route: { receiver: a, recevier: b }\nreceivers: [{ name: a }]',
+      want: [{ path: 'route.recevier', message: 'unknown key "recevier"' }],
+    },
+    {
+      name: 'bad time interval',
+      yaml: 'route: { receiver: a }\nreceivers: [{ name: a }]\ntime_intervals: [{ name: t, time_intervals: [{ weekdays: [friday:monday] }] }]',
+      want: [
+        {
+          path: 'time_intervals[0].time_intervals[0].weekdays[0]',
+          message: 'start day cannot be before end day: friday:monday',
+        },
+      ],
+    },
+  ];
+  for (const c of errors) {
+    it(`reports ${c.name}`, () => {
+      const { config, diagnostics } = parse(c.yaml);
+      expect(config).toBeUndefined();
+      expect(diagnostics.map((d) => ({ path: d.path, message: d.message }))).toEqual(c.want);
+    });
+  }
+});
+
+describe('receiverSendsResolved', () => {
+  it('follows send_resolved and the per-integration defaults', () => {
+    const { config } = parse(readFileSync(join(testdata, 'alertmanager-full.yml'), 'utf8'));
+    const byName = Object.fromEntries(
+      (config?.receivers ?? []).map((r) => [r.name, receiverSendsResolved(r)]),
+    );
+    expect(byName).toEqual({
+      'team-X-mails': false,
+      'team-X-pager': true,
+      'team-Y-mails': false,
+      'team-Y-pager': true,
+      'team-DB-pager': false,
+      'null-receiver': false,
+    });
+  });
+});
