@@ -111,7 +111,7 @@ describe('HeartbeatMonitor', () => {
     ]);
   });
 
-  it('ignores a report time older than the last one', async () => {
+  it('ignores a report time older than the last one', () => {
     const h = harness();
     h.hb.seen('web-1');
     const t = h.clock.now();
