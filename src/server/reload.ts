@@ -167,15 +167,26 @@ export class ConfigWatcher {
   #fingerprint = '';
   #timer: NodeJS.Timeout | undefined;
   #checking: Promise<void> = Promise.resolve();
+  #started = false;
 
   constructor(opts: ConfigWatcherOptions) {
     this.#opts = opts;
   }
 
-  /** Watches until `signal` aborts. The current contents are the baseline (no change at start). */
-  async run(signal: AbortSignal): Promise<void> {
+  /**
+   * Takes the current contents as the baseline and starts the fs watchers; {@link run} calls it
+   * when nobody did. Await it before changes made after this point must be noticed.
+   */
+  async start(): Promise<void> {
+    if (this.#started) return;
+    this.#started = true;
     this.#fingerprint = await fingerprint(this.#opts.watchSet());
     this.#rewatch();
+  }
+
+  /** Watches until `signal` aborts. The contents at {@link start} are the baseline (no change at start). */
+  async run(signal: AbortSignal): Promise<void> {
+    await this.start();
     const poll = this.#opts.pollIntervalMs ?? 30_000;
     try {
       while (!signal.aborted) {
@@ -194,9 +205,18 @@ export class ConfigWatcher {
     }
   }
 
-  /** Adopts the current contents as the baseline (after a reload triggered elsewhere). */
-  async rebase(): Promise<void> {
-    this.#fingerprint = await fingerprint(this.#opts.watchSet());
+  /** A fingerprint of the watched contents now; take it before reading the files for a reload. */
+  snapshot(): Promise<string> {
+    return fingerprint(this.#opts.watchSet());
+  }
+
+  /**
+   * Adopts `fp` (a {@link snapshot} taken before the files applied were read) as the baseline, and
+   * watches the folders of the current watch set. A change written while the reload ran differs
+   * from `fp`, so the next check still notices it.
+   */
+  rebase(fp: string): void {
+    this.#fingerprint = fp;
     this.#rewatch();
   }
 
@@ -211,9 +231,9 @@ export class ConfigWatcher {
     try {
       const fp = await fingerprint(this.#opts.watchSet());
       if (fp === this.#fingerprint) return;
+      // A failed reload is not retried until the files change again.
       this.#fingerprint = fp;
       await this.#opts.onChange();
-      this.#fingerprint = await fingerprint(this.#opts.watchSet());
       this.#rewatch();
     } catch (e) {
       this.#opts.logger.warn({ err: errorMessage(e) }, 'config watch check failed');

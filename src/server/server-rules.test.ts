@@ -54,9 +54,12 @@ describe('startServer with rule_files', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  const start = async (notify?: (expr: string, alerts: readonly NotifierAlert[]) => void) => {
+  const start = async (
+    notify?: (expr: string, alerts: readonly NotifierAlert[]) => void,
+    watchConfig = false,
+  ) => {
     const server = await startServer({
-      config: serverConfig.parse({ listen: '127.0.0.1:0', data_dir: 'data', watch_config: false }),
+      config: serverConfig.parse({ listen: '127.0.0.1:0', data_dir: 'data', watch_config: watchConfig }),
       logger: nullLogger,
       clock,
       baseDir: dir,
@@ -215,4 +218,33 @@ describe('startServer with rule_files', () => {
     expect((await alerts(second)).LongPending!.state).toBe('firing');
     expect(firesAt).toBeLessThan(restartEval + 3_600_000);
   });
+
+  it('reloads by itself when a rule file changes on disk, and when kanshi.yml adds rule files', async () => {
+    await writeFile(path.join(dir, 'kanshi.yml'), 'rule_files: ["rules.yml"]\n');
+    const server = await startServer({
+      config: serverConfig.parse({ listen: '127.0.0.1:0', data_dir: 'data' }),
+      logger: nullLogger,
+      clock,
+      baseDir: dir,
+      configFile: 'kanshi.yml',
+      ruleFiles: ['rules.yml'],
+    });
+    servers.push(server);
+    const names = (): string[] => server.rules.groups.flatMap((g) => g.rules.map((r) => r.name));
+    const until = async (cond: () => boolean): Promise<void> => {
+      for (let i = 0; i < 500 && !cond(); i++) await new Promise((r) => setTimeout(r, 10));
+    };
+    expect(names()).toEqual(['job:one', 'LongPending', 'Firing']);
+    await writeFile(path.join(dir, 'rules.yml'), RULES.replace('alert: Firing', 'alert: Renamed'));
+    await until(() => names().includes('Renamed'));
+    expect(names()).toEqual(['job:one', 'LongPending', 'Renamed']);
+
+    await writeFile(
+      path.join(dir, 'extra.yml'),
+      'groups:\n  - name: extra\n    rules:\n      - alert: Watchdog\n        expr: vector(1)\n',
+    );
+    await writeFile(path.join(dir, 'kanshi.yml'), 'rule_files: ["rules.yml", "extra.yml"]\n');
+    await until(() => names().includes('Watchdog'));
+    expect(server.rules.groups.map((g) => g.config.name).sort()).toEqual(['extra', 'g']);
+  }, 20_000);
 });

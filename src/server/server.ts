@@ -171,7 +171,7 @@ export async function startServer(options: ServerOptions): Promise<KanshiServer>
     },
   });
   // The rule manager starts after listen (the default external URL is the bound address).
-  const started: { rules?: RuleManager } = {};
+  const started: { rules?: RuleManager; watcher?: ConfigWatcher } = {};
   registerRulesApi(app, { groups: () => started.rules?.groups ?? [] });
   const reloadOk = registry.gauge(
     'kanshi_config_last_reload_successful',
@@ -277,6 +277,7 @@ export async function startServer(options: ServerOptions): Promise<KanshiServer>
   });
   const reload = (): Promise<void> => {
     const run = reloading.then(async () => {
+      const fp = await started.watcher?.snapshot();
       try {
         await applyReload();
         lastReloadOk = true;
@@ -284,6 +285,8 @@ export async function startServer(options: ServerOptions): Promise<KanshiServer>
         reloadOk.set(1);
         reloadTime.set(lastReloadMs / 1000);
         log.info({ ruleFiles: ruleFiles.length }, 'configuration reloaded');
+        // The files now applied are the watcher's new baseline (and new rule folders get watched).
+        if (fp !== undefined) started.watcher?.rebase(fp);
       } catch (e) {
         lastReloadOk = false;
         reloadOk.set(0);
@@ -360,6 +363,8 @@ export async function startServer(options: ServerOptions): Promise<KanshiServer>
           },
         })
       : undefined;
+  await watcher?.start();
+  if (watcher) started.watcher = watcher;
   const watchRun = watcher?.run(watching.signal);
 
   return {
