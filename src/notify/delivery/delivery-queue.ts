@@ -9,6 +9,7 @@ import {
   renameSync,
   writeSync,
 } from 'node:fs';
+import { setMaxListeners } from 'node:events';
 import { join } from 'node:path';
 import { systemClock, type Clock } from '../../base/clock.js';
 import { AppError, errorMessage } from '../../base/errors.js';
@@ -141,6 +142,8 @@ export class DeliveryQueue implements DeliverySink {
     };
     this.#fd = fd;
     this.#journalBytes = journalBytes;
+    // Every owed delivery listens on these two signals.
+    setMaxListeners(0, this.#stop.signal, this.#abortSends.signal);
     this.#attempts = options.registry?.counter(
       'kanshi_notify_attempts_total',
       'Notification delivery attempts by integration kind and result (success, failure).',
