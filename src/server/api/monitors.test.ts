@@ -1,0 +1,197 @@
+import Fastify from 'fastify';
+import { describe, expect, it } from 'vitest';
+import { FakeClock } from '../../../test/support/fake-clock.js';
+import type { CheckReportResult } from '../../model/check-report.js';
+import type { NotifierAlert } from '../../rules/group.js';
+import { CheckMonitor, checkAlertId } from '../../rules/monitors/check-monitor.js';
+import { HeartbeatMonitor, heartbeatAlertId } from '../../rules/monitors/heartbeat.js';
+import type { MonitorSendReason } from '../../rules/monitors/monitor-alert.js';
+import { MemoryCheckResultStore, registerCheckResults } from '../ingest/check-results.js';
+import { monitoredCheckResults, registerMonitorApi } from './monitors.js';
+
+const MIN = 60_000;
+
+function result(check: string, status: CheckReportResult['status'], startedAt: number) {
+  return { check, status, message: `${check} ${status}`, started_at: startedAt, hard_status: status };
+}
+
+async function setup() {
+  const clock = new FakeClock();
+  const sent: { reason: MonitorSendReason; alerts: readonly NotifierAlert[] }[] = [];
+  const notify = (alerts: readonly NotifierAlert[], reason: MonitorSendReason): void => {
+    sent.push({ reason, alerts });
+  };
+  const checks = new CheckMonitor({ clock, notify });
+  const heartbeat = new HeartbeatMonitor({ clock, notify });
+  const app = Fastify();
+  const store = monitoredCheckResults(new MemoryCheckResultStore({ clock }), { checks, heartbeat });
+  registerCheckResults(app, { store });
+  registerMonitorApi(app, { checks, heartbeat });
+  await app.ready();
+  const report = async (host: string, ...results: ReturnType<typeof result>[]) => {
+    const res = await app.inject({
+      method: 'POST',
+      url: '/api/agent/v1/check-results',
+      payload: { host, results },
+    });
+    expect(res.statusCode).toBe(200);
+  };
+  const post = (url: string, payload?: unknown) =>
+    app.inject({
+      method: 'POST',
+      url,
+      ...(payload === undefined ? {} : { payload: payload as object }),
+    });
+  return { clock, sent, checks, heartbeat, app, report, post };
+}
+
+describe('monitor API', () => {
+  it('lists open check and heartbeat alerts, filtered by host and source', async () => {
+    const s = await setup();
+    await s.report('web-1', result('disk', 'CRITICAL', s.clock.now()));
+    await s.report('web-2', result('load', 'OK', s.clock.now()));
+    await s.clock.advance(6 * MIN);
+    await s.heartbeat.tick();
+    await s.report('web-1', result('disk', 'CRITICAL', s.clock.now()));
+
+    const all = (await s.app.inject('/api/kanshi/v1/monitors/alerts')).json<{
+      status: string;
+      data: { id: string; source: string; host: string }[];
+    }>();
+    expect(all.status).toBe('success');
+    expect(all.data.map((a) => [a.source, a.host, a.id])).toEqual([
+      ['check', 'web-1', checkAlertId('web-1', 'disk')],
+      ['heartbeat', 'web-2', heartbeatAlertId('web-2')],
+    ]);
+    const web2 = (await s.app.inject('/api/kanshi/v1/monitors/alerts?host=web-2')).json<{
+      data: unknown[];
+    }>();
+    expect(web2.data).toHaveLength(1);
+    const checksOnly = (await s.app.inject('/api/kanshi/v1/monitors/alerts?source=check')).json<{
+      data: { source: string }[];
+    }>();
+    expect(checksOnly.data.map((a) => a.source)).toEqual(['check']);
+    const bad = await s.app.inject('/api/kanshi/v1/monitors/alerts?source=rules');
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json()).toEqual({
+      status: 'error',
+      errorType: 'bad_input',
+      error: 'source must be check or heartbeat, got "rules"',
+    });
+  });
+
+  it('shows an alert in snake_case with ms times', async () => {
+    const s = await setup();
+    await s.report('web-1', result('disk', 'WARNING', s.clock.now()));
+    const [a] = (await s.app.inject('/api/kanshi/v1/monitors/alerts')).json<{ data: unknown[] }>().data;
+    expect(a).toEqual({
+      id: checkAlertId('web-1', 'disk'),
+      source: 'check',
+      host: 'web-1',
+      check: 'disk',
+      severity: 'warning',
+      status: 'WARNING',
+      labels: { alertname: 'CheckFailed', host: 'web-1', check: 'disk', severity: 'warning' },
+      annotations: { summary: 'check disk on web-1 is WARNING', status: 'WARNING', message: 'disk WARNING' },
+      opened_at: s.clock.now(),
+      level_changed_at: s.clock.now(),
+      last_notified_at: s.clock.now(),
+      acknowledged: null,
+      recovered_at: null,
+      prevent_alert_auto_close: false,
+    });
+  });
+
+  it('acknowledges and closes alerts', async () => {
+    const s = await setup();
+    await s.report('web-1', result('disk', 'CRITICAL', s.clock.now()));
+    const id = checkAlertId('web-1', 'disk');
+    const ack = await s.post(`/api/kanshi/v1/monitors/alerts/${id}/acknowledge`, {
+      by: 'alice',
+      comment: 'on it',
+    });
+    expect(ack.statusCode).toBe(200);
+    expect(ack.json<{ data: { acknowledged: unknown } }>().data.acknowledged).toEqual({
+      by: 'alice',
+      comment: 'on it',
+      at: s.clock.now(),
+    });
+    const again = await s.post(`/api/kanshi/v1/monitors/alerts/${id}/acknowledge`, { by: 'bob' });
+    expect(again.statusCode).toBe(409);
+    const closed = await s.post(`/api/kanshi/v1/monitors/alerts/${id}/close`, { by: 'alice' });
+    expect(closed.statusCode).toBe(200);
+    expect(s.sent.map((x) => x.reason)).toEqual(['opened', 'closed']);
+    const gone = await s.post(`/api/kanshi/v1/monitors/alerts/${id}/close`, { by: 'alice' });
+    expect(gone.statusCode).toBe(404);
+    expect(gone.json()).toEqual({
+      status: 'error',
+      errorType: 'not_found',
+      error: `no open alert with id "${id}"`,
+    });
+  });
+
+  const id = checkAlertId('web-1', 'disk');
+  it.each([
+    [
+      'a malformed id',
+      'not-an-id',
+      { by: 'a' },
+      400,
+      'alert id must be 16 lowercase hex digits, got "not-an-id"',
+    ],
+    ['no body', id, undefined, 400, 'acknowledge needs a JSON body {"by": "<who>", "comment": "<why>"}'],
+    ['no by', id, { comment: 'x' }, 400, 'by: must be a non-empty string naming who does it, got undefined'],
+    ['a blank by', id, { by: '  ' }, 400, 'by: must be a non-empty string naming who does it, got "  "'],
+    ['a bad comment', id, { by: 'a', comment: 3 }, 400, 'comment: must be a string, got 3'],
+    ['an unknown field', id, { by: 'a', who: 'b' }, 400, 'unknown field "who" in the body'],
+    ['an unknown id', 'ffffffffffffffff', { by: 'a' }, 404, 'no open alert with id "ffffffffffffffff"'],
+  ])('acknowledge with %s is %d', async (_what, alertId, body, code, message) => {
+    const s = await setup();
+    await s.report('web-1', result('disk', 'CRITICAL', s.clock.now()));
+    const res = await s.post(`/api/kanshi/v1/monitors/alerts/${alertId}/acknowledge`, body);
+    expect(res.statusCode).toBe(code);
+    expect(res.json<{ error: string }>().error).toBe(message);
+  });
+
+  it('refuses to close a heartbeat alert by hand but acknowledges it', async () => {
+    const s = await setup();
+    await s.report('web-1', result('disk', 'OK', s.clock.now()));
+    await s.clock.advance(6 * MIN);
+    await s.heartbeat.tick();
+    const hid = heartbeatAlertId('web-1');
+    const res = await s.post(`/api/kanshi/v1/monitors/alerts/${hid}/close`, { by: 'alice' });
+    expect(res.statusCode).toBe(409);
+    expect(res.json<{ error: string }>().error).toContain('DELETE /api/kanshi/v1/hosts/{host}');
+    expect((await s.post(`/api/kanshi/v1/monitors/alerts/${hid}/acknowledge`, { by: 'a' })).statusCode).toBe(
+      200,
+    );
+  });
+
+  it('forgets a host: its heartbeat and check alerts close, and it is unknown afterwards', async () => {
+    const s = await setup();
+    await s.report('web-1', result('disk', 'CRITICAL', s.clock.now()));
+    await s.clock.advance(6 * MIN);
+    await s.heartbeat.tick();
+    const res = await s.app.inject({ method: 'DELETE', url: '/api/kanshi/v1/hosts/web-1?by=alice' });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toEqual({
+      status: 'success',
+      data: { host: 'web-1', checks_forgotten: 1, heartbeat: true },
+    });
+    expect(s.checks.alerts()).toEqual([]);
+    expect(s.heartbeat.hosts()).toEqual([]);
+    const again = await s.app.inject({ method: 'DELETE', url: '/api/kanshi/v1/hosts/web-1' });
+    expect(again.statusCode).toBe(404);
+    expect(again.json<{ error: string }>().error).toBe('no known host "web-1"');
+  });
+
+  it('feeds the monitors only after the store took the batch, and ignores replays', async () => {
+    const s = await setup();
+    const t = s.clock.now();
+    await s.report('web-1', result('disk', 'CRITICAL', t));
+    await s.report('web-1', result('disk', 'CRITICAL', t));
+    await s.report('web-1', result('disk', 'OK', t - 1));
+    expect(s.sent.map((x) => x.reason)).toEqual(['opened']);
+    expect(s.heartbeat.hosts().map((h) => h.host)).toEqual(['web-1']);
+  });
+});
