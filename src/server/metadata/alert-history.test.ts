@@ -111,6 +111,25 @@ describe('SqliteAlertHistory', () => {
       ],
       ['odd label name', { matchers: [{ type: '=', name: 'a.b', value: 'x' }] }, []],
       ['limit', { limit: 2 }, ['1000:opened:web-1', '1500:opened:db-1']],
+      [
+        'any of several selectors',
+        {
+          kinds: ['notified'],
+          anyOf: [
+            [{ type: '=', name: 'host', value: 'db-1' }],
+            [{ type: '=', name: 'severity', value: 'warning' }],
+          ],
+        },
+        ['2000:notified:web-1', '2500:notified:db-1'],
+      ],
+      [
+        'matchers and any of',
+        {
+          matchers: [{ type: '=', name: 'host', value: 'web-1' }],
+          anyOf: [[{ type: '=', name: 'alertname', value: 'DiskFull' }]],
+        },
+        [],
+      ],
     ];
     for (const [name, query, want] of cases) expect(q(query), name).toEqual(want);
   });

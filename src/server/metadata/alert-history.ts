@@ -39,6 +39,8 @@ export interface AlertEventQuery {
   readonly kinds?: readonly AlertEventKind[];
   /** Matchers on the alert's labels (Prometheus semantics: a missing label is ''); all must match. */
   readonly matchers?: readonly Matcher[];
+  /** When not empty, the labels must also satisfy at least one of these matcher sets (several `match[]`). */
+  readonly anyOf?: readonly (readonly Matcher[])[];
   /** At most this many events, oldest first. Default {@link DEFAULT_EVENT_LIMIT}. */
   readonly limit?: number;
 }
@@ -53,6 +55,8 @@ export interface IncidentQuery {
   readonly toMs: number;
   /** Matchers on the alert's labels (as {@link AlertEventQuery.matchers}). */
   readonly matchers?: readonly Matcher[];
+  /** As {@link AlertEventQuery.anyOf}. */
+  readonly anyOf?: readonly (readonly Matcher[])[];
 }
 
 /** A half-open interval [startMs, endMs) in ms since the epoch. */
@@ -254,7 +258,7 @@ export class SqliteAlertHistory implements AlertHistory, AlertHistoryReader {
     if (limit <= 0) return out;
     for (const row of this.#db.statement(sql).iterate(...params) as IterableIterator<EventRow>) {
       const event = toEvent(row);
-      if (!matchesLabels(event.labels, matchers)) continue;
+      if (!matchesQuery(event.labels, query)) continue;
       out.push(event);
       if (out.length >= limit) break;
     }
@@ -301,7 +305,7 @@ export class SqliteAlertHistory implements AlertHistory, AlertHistoryReader {
     const out: Incident[] = [];
     for (const row of rows) {
       const labels = JSON.parse(row.labels) as LabelSet;
-      if (!matchesLabels(labels, query.matchers ?? [])) continue;
+      if (!matchesQuery(labels, query)) continue;
       // An open incident is looked at up to the end of the query range.
       const endMs = row.ended_at_ms ?? Math.max(row.opened_at_ms, query.toMs);
       const events = marks.all(row.fingerprint, row.opened_at_ms, endMs) as Pick<
@@ -355,6 +359,11 @@ function toEvent(row: EventRow): AlertEvent {
     kind: row.kind as AlertEventKind,
   };
   return row.detail === null ? base : { ...base, detail: JSON.parse(row.detail) as Record<string, string> };
+}
+
+function matchesQuery(labels: LabelSet, query: IncidentQuery): boolean {
+  if (!matchesLabels(labels, query.matchers ?? [])) return false;
+  return !query.anyOf || query.anyOf.length === 0 || query.anyOf.some((set) => matchesLabels(labels, set));
 }
 
 function matchesLabels(labels: LabelSet, matchers: readonly Matcher[]): boolean {
