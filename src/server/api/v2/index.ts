@@ -177,7 +177,13 @@ function routes(app: FastifyInstance, deps: AlertmanagerApiDeps, clock: Clock): 
   });
 
   app.delete<{ Params: { id: string } }>('/api/v2/silence/:id', async (req, reply) => {
-    await silences.expire(silenceId(req.params.id));
+    const id = silenceId(req.params.id);
+    if (silences.get(id) === undefined) {
+      // Alertmanager 0.25 answers 500 here, and amtool 0.25 only understands that answer.
+      void reply.code(500).type('application/json').send(JSON.stringify('silence not found'));
+      return reply;
+    }
+    await silences.expire(id);
     void reply.code(200).send();
     return reply;
   });
