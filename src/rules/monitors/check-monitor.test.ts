@@ -153,12 +153,13 @@ describe('CheckMonitor', () => {
       message: 'DISK CRITICAL - free space: / 80 MB',
       long_output: 'more',
       memo: 'ask the DBA',
-      labels: { team: 'infra', severity: 'info', 'bad-name': 'x' },
+      labels: { team: 'infra', severity: 'info', instance: 'x', 'bad-name': 'x' },
     });
     const a = h.sent[0]!.alerts[0]!;
     expect(a.labels).toEqual({
       alertname: 'CheckFailed',
       host: 'web-1',
+      instance: 'web-1',
       check: 'disk_root',
       severity: 'critical',
       team: 'infra',

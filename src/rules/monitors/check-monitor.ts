@@ -23,7 +23,8 @@ import { quarantineSnapshot, readSnapshot, SnapshotWriter } from './snapshot-fil
 /**
  * Check monitors (issue 5, Mackerel's and Nagios's semantics): every check result an agent sends
  * is fed to {@link CheckMonitor.observe}. A check whose *hard* status is not OK opens an alert
- * `CheckFailed{host, check, severity}` at its level; a level change resolves the old severity and
+ * `CheckFailed{host, instance=host, check, severity}` at its level (`instance` as on the agent's
+ * series, so one inhibit rule mutes a silent host's alerts); a level change resolves the old severity and
  * fires the new one; OK resolves it unless `prevent_alert_auto_close`, where a person closes it.
  * See docs/monitors.md.
  */
@@ -35,7 +36,7 @@ export type UnknownAs = MonitorSeverity | 'ignore';
 export const CHECK_ALERTNAME = 'CheckFailed';
 
 /** Labels a check's own labels may not override. */
-const RESERVED = new Set(['alertname', 'host', 'check', 'severity']);
+const RESERVED = new Set(['alertname', 'host', 'instance', 'check', 'severity']);
 
 /** Options of {@link CheckMonitor}. Durations in ms. */
 export interface CheckMonitorOptions {
@@ -518,7 +519,7 @@ function checkLabels(host: string, r: CheckReportResult, severity: MonitorSeveri
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(r.labels))
     if (!RESERVED.has(k) && labelNameRe.test(k) && v !== '') out[k] = v;
-  return { ...out, alertname: CHECK_ALERTNAME, host, check: r.check, severity };
+  return { ...out, alertname: CHECK_ALERTNAME, host, instance: host, check: r.check, severity };
 }
 
 function checkAnnotations(host: string, r: CheckReportResult, status: CheckStatus): MonitorLabelSet {

@@ -97,7 +97,12 @@ describe('HeartbeatMonitor', () => {
     await h.clock.advance(5 * MIN);
     await h.hb.tick();
     const a = h.sent[0]!.alerts[0]!;
-    expect(a.labels).toEqual({ alertname: 'HostUnreachable', host: 'web-1', severity: 'critical' });
+    expect(a.labels).toEqual({
+      alertname: 'HostUnreachable',
+      host: 'web-1',
+      instance: 'web-1',
+      severity: 'critical',
+    });
     expect(a.annotations).toEqual({
       summary: 'host web-1 is unreachable',
       message: `no report from web-1 for 5m or more; last report at ${new Date(seenAt).toISOString()}`,

@@ -18,11 +18,12 @@ import {
   type MonitorSendReason,
 } from './monitor-alert.js';
 import { quarantineSnapshot, readSnapshot, SnapshotWriter } from './snapshot-file.js';
+import type { InhibitRuleConfig } from './threshold.js';
 
 /**
  * Host heartbeat (issue 5): every host an agent reports for is remembered with the time it last
  * reported; one silent for `afterMs` (default 5 min) opens a CRITICAL
- * `HostUnreachable{host, severity="critical"}` alert, which resolves when the host reports again.
+ * `HostUnreachable{host, instance=host, severity="critical"}` alert, which resolves when the host reports again.
  * What counts as a report is the caller's call to {@link HeartbeatMonitor.seen}: the server calls it
  * for every check-results POST and for remote_write requests from a Kanshi agent (see
  * {@link agentHostsOfSeries}). Known hosts and open alerts survive a restart; after one, every host
@@ -89,8 +90,19 @@ export function heartbeatAlertId(host: string): string {
 }
 
 function heartbeatLabels(host: string): MonitorLabelSet {
-  return { alertname: HEARTBEAT_ALERTNAME, host, severity: 'critical' };
+  return { alertname: HEARTBEAT_ALERTNAME, host, instance: host, severity: 'critical' };
 }
+
+/**
+ * The inhibit rule (Alertmanager syntax) docs/monitors.md recommends: while a host is unreachable,
+ * its other alerts — check alerts and threshold/rule alerts on the agent's series, which all carry
+ * `instance` = the host — are muted rather than piling up.
+ */
+export const HOST_UNREACHABLE_INHIBIT_RULE: InhibitRuleConfig = {
+  source_matchers: [`alertname="${HEARTBEAT_ALERTNAME}"`],
+  target_matchers: [`alertname!="${HEARTBEAT_ALERTNAME}"`],
+  equal: ['instance'],
+};
 
 /**
  * The hosts a Kanshi agent's remote_write series speak for: the `instance` label of series whose
