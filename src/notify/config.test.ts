@@ -39,7 +39,7 @@ describe('notificationsConfig', () => {
     expect(root.routes[0]!.matchers).toEqual([{ type: '=~', name: 'service', value: 'foo1|foo2|baz' }]);
     expect(root.routes[0]!.groupBy).toBeUndefined();
     expect(root.routes[1]!.matchers).toEqual([{ type: '=', name: 'service', value: 'files' }]);
-    expect(root.routes[2]!.matchers).toEqual([{ type: '=~', name: 'service', value: '^database.*' }]);
+    expect(root.routes[2]!.matchers).toEqual([{ type: '=~', name: 'service', value: '^(?:^database.*)$' }]);
     expect(root.routes[2]!.muteTimeIntervals).toEqual(['offhours']);
     expect(root.routes[2]!.routes[0]!.continue).toBe(true);
     expect(root.routes[2]!.routes[1]!.activeTimeIntervals).toEqual(['business-hours']);
@@ -58,7 +58,7 @@ describe('notificationsConfig', () => {
       },
       {
         sourceMatchers: [{ type: '=', name: 'alertname', value: 'NodeDown' }],
-        targetMatchers: [{ type: '=~', name: 'alertname', value: 'Node.+' }],
+        targetMatchers: [{ type: '=~', name: 'alertname', value: '^(?:Node.+)$' }],
         equal: ['instance'],
       },
     ]);

@@ -62,10 +62,10 @@ describe('parseMatchers', () => {
 });
 
 describe('legacyMatchers', () => {
-  it('turns match into = and match_re into =~', () => {
+  it('turns match into = and match_re into an anchored =~', () => {
     expect(legacyMatchers({ service: 'db' }, { severity: 'page|crit' })).toEqual([
       { type: '=', name: 'service', value: 'db' },
-      { type: '=~', name: 'severity', value: 'page|crit' },
+      { type: '=~', name: 'severity', value: '^(?:page|crit)$' },
     ]);
   });
   it('rejects an invalid label name and an invalid regex', () => {

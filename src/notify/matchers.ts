@@ -112,14 +112,22 @@ export function parseMatchers(text: string): Matcher[] {
   return tokens.map(parseMatcher);
 }
 
-/** Matchers from the legacy `match:` (equality) and `match_re:` (regex) maps of routes and inhibit rules. */
+/**
+ * Matchers from the legacy `match:` (equality) and `match_re:` (regex, stored anchored as Alertmanager
+ * does) maps of routes and inhibit rules.
+ */
 export function legacyMatchers(
   match: Readonly<Record<string, string>> = {},
   matchRe: Readonly<Record<string, string>> = {},
 ): Matcher[] {
   const out: Matcher[] = [];
   for (const [name, value] of Object.entries(match)) out.push(newLegacy('=', name, value));
-  for (const [name, value] of Object.entries(matchRe)) out.push(newLegacy('=~', name, value));
+  // Alertmanager keeps a legacy regex as it compiled it, anchored: the value (and so the route key)
+  // is `^(?:value)$`.
+  for (const [name, value] of Object.entries(matchRe)) {
+    compileRegex(value);
+    out.push(newLegacy('=~', name, `^(?:${value})$`));
+  }
   return out;
 }
 

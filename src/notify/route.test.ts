@@ -33,15 +33,15 @@ describe('Route.match', () => {
     // continue: true on the first child lets the second one match too.
     {
       labels: { service: 'database-main', owner: 'team-X' },
-      want: [{ receiver: 'team-X-pager', id: '{}/{service=~"^database.*"}/{owner="team-X"}/0' }],
+      want: [{ receiver: 'team-X-pager', id: '{}/{service=~"^(?:^database.*)$"}/{owner="team-X"}/0' }],
     },
     {
       labels: { service: 'database-main', owner: 'team-Y' },
-      want: [{ receiver: 'team-Y-pager', id: '{}/{service=~"^database.*"}/{owner="team-Y"}/1' }],
+      want: [{ receiver: 'team-Y-pager', id: '{}/{service=~"^(?:^database.*)$"}/{owner="team-Y"}/1' }],
     },
     {
       labels: { service: 'database-main', owner: 'nobody' },
-      want: [{ receiver: 'team-DB-pager', id: '{}/{service=~"^database.*"}/2' }],
+      want: [{ receiver: 'team-DB-pager', id: '{}/{service=~"^(?:^database.*)$"}/2' }],
     },
     {
       labels: { env: 'dev', team: 'web' },
