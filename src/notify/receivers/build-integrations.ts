@@ -8,6 +8,7 @@ import { MsteamsNotifier } from './msteams.js';
 import { SlackNotifier } from './slack.js';
 import { WebhookNotifier } from './webhook.js';
 import type { ReceiverConfig, ReceiverGlobals } from './schema.js';
+import type { TemplateSet } from './template-set.js';
 import type { Notifier } from '../types.js';
 
 /** What {@link buildIntegrations} needs besides the receiver. */
@@ -18,6 +19,8 @@ export interface IntegrationContext {
   readonly configDir?: string;
   /** Injected fetch for the HTTP integrations (tests); default the global one. */
   readonly fetch?: typeof fetch;
+  /** The `templates:` files' named templates; default Alertmanager's defaults only. */
+  readonly templates?: TemplateSet;
   /** Environment inherited by exec commands (the composition root passes process.env). */
   readonly baseEnv?: Readonly<Record<string, string | undefined>>;
 }
@@ -42,7 +45,7 @@ export function buildIntegrations(receiver: ReceiverConfig, ctx: IntegrationCont
   const g = ctx.globals ?? {};
   const file = (p: string | undefined): string | undefined =>
     p === undefined || isAbsolute(p) || ctx.configDir === undefined ? p : resolve(ctx.configDir, p);
-  const http = { fetch: ctx.fetch };
+  const http = { fetch: ctx.fetch, templates: ctx.templates };
   const out: NamedNotifier[] = [];
 
   receiver.email_configs.forEach((c, i) => {
@@ -70,7 +73,7 @@ export function buildIntegrations(receiver: ReceiverConfig, ctx: IntegrationCont
       html: c.html,
       text: c.text,
     };
-    out.push(named(new EmailNotifier(settings, c.send_resolved), i));
+    out.push(named(new EmailNotifier(settings, c.send_resolved, ctx.templates), i));
   });
   receiver.slack_configs.forEach((c, i) => {
     const apiUrl = c.api_url ?? (c.api_url_file === undefined ? g.slack_api_url : undefined);
@@ -110,4 +113,60 @@ export function buildIntegrations(receiver: ReceiverConfig, ctx: IntegrationCont
 function withHttp<T extends { http_config?: ReceiverGlobals['http_config'] }>(c: T, g: ReceiverGlobals): T {
   if (c.http_config !== undefined || g.http_config === undefined) return c;
   return { ...c, http_config: g.http_config };
+}
+
+/** The template fields of each integration kind (what Alertmanager expands per notification). */
+const TEMPLATE_FIELDS = {
+  slack_configs: [
+    'channel',
+    'username',
+    'color',
+    'title',
+    'title_link',
+    'pretext',
+    'text',
+    'footer',
+    'fallback',
+    'callback_id',
+    'icon_emoji',
+    'icon_url',
+    'image_url',
+    'thumb_url',
+  ],
+  email_configs: ['to', 'html', 'text'],
+  msteams_configs: ['title', 'summary', 'text'],
+  discord_configs: ['title', 'message', 'content'],
+} as const;
+
+/**
+ * Checks every template field of `receiver` against `templates` (syntax, functions, called templates
+ * and their arguments) and returns one message per problem, e.g.
+ * `receiver ops: slack_configs[0].title: template: … no such template "x"`. For config-load diagnostics,
+ * so that a template error is reported at load instead of failing notifications later.
+ */
+export function checkReceiverTemplates(receiver: ReceiverConfig, templates: TemplateSet): string[] {
+  const problems: string[] = [];
+  const check = (path: string, text: string | undefined): void => {
+    if (text === undefined) return;
+    const p = templates.check(path, text);
+    if (p !== undefined) problems.push(`receiver ${receiver.name}: ${path}: ${p}`);
+  };
+  for (const key of Object.keys(TEMPLATE_FIELDS) as (keyof typeof TEMPLATE_FIELDS)[]) {
+    receiver[key].forEach((c: Readonly<Record<string, unknown>>, i) => {
+      for (const f of TEMPLATE_FIELDS[key]) {
+        const v = c[f];
+        if (typeof v === 'string') check(`${key}[${i}].${f}`, v);
+      }
+    });
+  }
+  receiver.slack_configs.forEach((c, i) =>
+    c.fields.forEach((f, j) => {
+      check(`slack_configs[${i}].fields[${j}].title`, f.title);
+      check(`slack_configs[${i}].fields[${j}].value`, f.value);
+    }),
+  );
+  receiver.email_configs.forEach((c, i) => {
+    for (const [h, v] of Object.entries(c.headers)) check(`email_configs[${i}].headers.${h}`, v);
+  });
+  return problems;
 }

@@ -1,5 +1,6 @@
 import { postJson, resolveUrl } from './http-post.js';
-import { expandTemplate, templateData } from './template-data.js';
+import { templateData } from './template-data.js';
+import { TemplateSet } from './template-set.js';
 import type { DiscordConfig } from './schema.js';
 import type { HttpNotifierDeps } from './webhook.js';
 import type { Notification, Notifier } from '../types.js';
@@ -35,16 +36,20 @@ function truncateRunes(s: string, max: number): string {
 }
 
 /** Builds the webhook body for `n`. */
-export async function discordWebhook(config: DiscordConfig, n: Notification): Promise<DiscordWebhook> {
+export async function discordWebhook(
+  config: DiscordConfig,
+  n: Notification,
+  templates: TemplateSet = TemplateSet.defaults,
+): Promise<DiscordWebhook> {
   const d = templateData(n);
-  const title = truncateRunes(await expandTemplate('discord.title', config.title, d), MAX_TITLE_RUNES);
+  const title = truncateRunes(await templates.expand('discord.title', config.title, d), MAX_TITLE_RUNES);
   const description = truncateRunes(
-    await expandTemplate('discord.message', config.message, d),
+    await templates.expand('discord.message', config.message, d),
     MAX_DESCRIPTION_RUNES,
   );
   const content =
     config.content !== undefined
-      ? truncateRunes(await expandTemplate('discord.content', config.content, d), MAX_CONTENT_RUNES)
+      ? truncateRunes(await templates.expand('discord.content', config.content, d), MAX_CONTENT_RUNES)
       : '';
   const body: DiscordWebhook = {
     content,
@@ -70,7 +75,7 @@ export class DiscordNotifier implements Notifier {
 
   async send(notification: Notification, signal: AbortSignal): Promise<void> {
     const url = await resolveUrl(this.#config.webhook_url, this.#config.webhook_url_file);
-    await postJson(url, await discordWebhook(this.#config, notification), {
+    await postJson(url, await discordWebhook(this.#config, notification, this.#deps.templates), {
       kind: this.kind,
       httpConfig: this.#config.http_config,
       signal,

@@ -4,7 +4,8 @@ import type SMTPTransport from 'nodemailer/lib/smtp-transport/index.js';
 import { AppError, errorMessage } from '../../base/errors.js';
 import { splitHostPort } from '../../base/host-port.js';
 import { readSecretFile } from './http-post.js';
-import { expandTemplate, templateData } from './template-data.js';
+import { templateData } from './template-data.js';
+import { TemplateSet } from './template-set.js';
 import type { Notification, Notifier } from '../types.js';
 
 /**
@@ -56,7 +57,11 @@ function canonicalHeader(name: string): string {
 }
 
 /** Expands the templates of `s` over `n` (what would be sent, without sending it). */
-export async function emailMessage(s: EmailSettings, n: Notification): Promise<EmailMessage> {
+export async function emailMessage(
+  s: EmailSettings,
+  n: Notification,
+  templates: TemplateSet = TemplateSet.defaults,
+): Promise<EmailMessage> {
   const d = templateData(n);
   const headers: Record<string, string> = {
     Subject: '{{ template "email.default.subject" . }}',
@@ -66,12 +71,12 @@ export async function emailMessage(s: EmailSettings, n: Notification): Promise<E
   for (const [k, v] of Object.entries(s.headers)) headers[canonicalHeader(k)] = v;
   const expanded: Record<string, string> = {};
   for (const [k, v] of Object.entries(headers))
-    expanded[k] = await expandTemplate(`email.headers.${k}`, v, d);
+    expanded[k] = await templates.expand(`email.headers.${k}`, v, d);
   const { Subject: subject = '', To: to = '', From: from = '', ...rest } = expanded;
-  const html = s.html !== '' ? await expandTemplate('email.html', s.html, d) : '';
-  const text = s.text !== '' ? await expandTemplate('email.text', s.text, d) : '';
+  const html = s.html !== '' ? await templates.expand('email.html', s.html, d) : '';
+  const text = s.text !== '' ? await templates.expand('email.text', s.text, d) : '';
   return {
-    to: await expandTemplate('email.to', to, d),
+    to: await templates.expand('email.to', to, d),
     from,
     subject,
     headers: rest,
@@ -85,15 +90,17 @@ export class EmailNotifier implements Notifier {
   readonly kind = 'email';
   readonly sendResolved: boolean;
   readonly #s: EmailSettings;
+  readonly #templates: TemplateSet;
 
-  constructor(settings: EmailSettings, sendResolved: boolean) {
+  constructor(settings: EmailSettings, sendResolved: boolean, templates: TemplateSet = TemplateSet.defaults) {
     this.#s = settings;
     this.sendResolved = sendResolved;
+    this.#templates = templates;
   }
 
   async send(notification: Notification, signal: AbortSignal): Promise<void> {
     const s = this.#s;
-    const msg = await emailMessage(s, notification);
+    const msg = await emailMessage(s, notification, this.#templates);
     const { host, port } = splitHostPort(s.smarthost);
     const password =
       s.authPasswordFile !== undefined ? await readSecretFile(s.authPasswordFile) : s.authPassword;

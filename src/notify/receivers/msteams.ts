@@ -1,5 +1,6 @@
 import { postJson, resolveUrl } from './http-post.js';
-import { expandTemplate, templateData } from './template-data.js';
+import { templateData } from './template-data.js';
+import { TemplateSet } from './template-set.js';
 import type { MsteamsConfig } from './schema.js';
 import type { HttpNotifierDeps } from './webhook.js';
 import type { Notification, Notifier } from '../types.js';
@@ -20,14 +21,18 @@ export interface TeamsMessage {
 export const TEAMS_COLORS = { firing: '8C1A1A', resolved: '2DC72D' } as const;
 
 /** Builds the MessageCard for `n`. */
-export async function teamsMessage(config: MsteamsConfig, n: Notification): Promise<TeamsMessage> {
+export async function teamsMessage(
+  config: MsteamsConfig,
+  n: Notification,
+  templates: TemplateSet = TemplateSet.defaults,
+): Promise<TeamsMessage> {
   const d = templateData(n);
   return {
     '@context': 'http://schema.org/extensions',
     type: 'MessageCard',
-    title: await expandTemplate('msteams.title', config.title, d),
-    summary: await expandTemplate('msteams.summary', config.summary, d),
-    text: await expandTemplate('msteams.text', config.text, d),
+    title: await templates.expand('msteams.title', config.title, d),
+    summary: await templates.expand('msteams.summary', config.summary, d),
+    text: await templates.expand('msteams.text', config.text, d),
     themeColor: TEAMS_COLORS[n.status],
   };
 }
@@ -47,7 +52,7 @@ export class MsteamsNotifier implements Notifier {
 
   async send(notification: Notification, signal: AbortSignal): Promise<void> {
     const url = await resolveUrl(this.#config.webhook_url, this.#config.webhook_url_file);
-    await postJson(url, await teamsMessage(this.#config, notification), {
+    await postJson(url, await teamsMessage(this.#config, notification, this.#deps.templates), {
       kind: this.kind,
       httpConfig: this.#config.http_config,
       signal,

@@ -1,6 +1,7 @@
 import { AppError } from '../../base/errors.js';
 import { postJson, readSecretFile } from './http-post.js';
-import { expandTemplate, templateData } from './template-data.js';
+import { templateData } from './template-data.js';
+import { TemplateSet } from './template-set.js';
 import type { SlackConfig } from './schema.js';
 import type { HttpNotifierDeps } from './webhook.js';
 import type { Notification, Notifier } from '../types.js';
@@ -52,10 +53,14 @@ function truncateRunes(s: string, max: number): string {
 }
 
 /** Builds the request body for `n`; empty optional fields are left out, as Go's `omitempty` does. */
-export async function slackRequest(config: SlackConfig, n: Notification): Promise<SlackRequest> {
+export async function slackRequest(
+  config: SlackConfig,
+  n: Notification,
+  templates: TemplateSet = TemplateSet.defaults,
+): Promise<SlackRequest> {
   const d = templateData(n);
   const t = (name: string, text: string | undefined): Promise<string> =>
-    text === undefined ? Promise.resolve('') : expandTemplate(`slack.${name}`, text, d);
+    text === undefined ? Promise.resolve('') : templates.expand(`slack.${name}`, text, d);
   const opt = <K extends string>(k: K, v: string): Partial<Record<K, string>> =>
     (v !== '' ? { [k]: v } : {}) as Partial<Record<K, string>>;
 
@@ -115,7 +120,7 @@ export class SlackNotifier implements Notifier {
     const url =
       this.#apiUrl ?? (this.#apiUrlFile !== undefined ? await readSecretFile(this.#apiUrlFile) : undefined);
     if (url === undefined) throw new AppError('bad_input', 'slack: no api_url and no global slack_api_url');
-    const text = await postJson(url, await slackRequest(this.#config, notification), {
+    const text = await postJson(url, await slackRequest(this.#config, notification, this.#deps.templates), {
       kind: this.kind,
       httpConfig: this.#config.http_config,
       signal,

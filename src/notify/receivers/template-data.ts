@@ -1,5 +1,3 @@
-import { AppError } from '../../base/errors.js';
-import { Template } from '../../rules/template.js';
 import type { LabelSet, Notification, NotifiedAlert } from '../types.js';
 
 /**
@@ -8,11 +6,10 @@ import type { LabelSet, Notification, NotifiedAlert } from '../types.js';
  * default templates (`__subject`, `slack.default.*`, `email.default.*`, `msteams.default.*`,
  * `discord.default.*`), for the receivers' titles and bodies.
  *
- * Templates run on the Go text/template engine of src/rules/template.ts. That engine has no
- * `define`/`template` actions and no Alertmanager-only functions (`join`, `.Remove`), so the default
- * templates are computed here in TypeScript and `{{ template "NAME" . }}` with `.` as argument is
- * replaced by the named default's text. Label sets are {@link KV} maps, which answer
- * `.SortedPairs`, `.Names` and `.Values` as Alertmanager's `template.KV` methods do.
+ * Templates run on the Go text/template engine of src/rules/template.ts (see template-set.ts for
+ * how `{{ template "NAME" . }}` is resolved). That engine has no Alertmanager-only functions (`join`,
+ * `.Remove`), so the default templates are computed here in TypeScript. Label sets are {@link KV}
+ * maps, which answer `.SortedPairs`, `.Names` and `.Values` as Alertmanager's `template.KV` does.
  */
 
 /** One `Name`/`Value` pair of {@link KV.SortedPairs}. */
@@ -269,28 +266,3 @@ export const DEFAULT_TEMPLATES: ReadonlyMap<string, (d: TemplateData) => string>
   ['discord.default.title', subject],
   ['discord.default.message', (d) => firingResolvedText(d, '', textAlertList)],
 ]);
-
-const TEMPLATE_CALL = /\{\{(-?)\s*template\s+"([^"]*)"\s+\.\s*(-?)\}\}/g;
-
-/**
- * Expands `text` (Go template source) over `data`. `{{ template "NAME" . }}` names one of
- * {@link DEFAULT_TEMPLATES}. Rejects with AppError 'bad_input' naming `name` on a parse or execution
- * error (Alertmanager fails the notification too).
- */
-export async function expandTemplate(name: string, text: string, data: TemplateData): Promise<string> {
-  if (!text.includes('{{')) return text;
-  const vars = new Map<string, unknown>();
-  const rewritten = text.replace(TEMPLATE_CALL, (_m, l: string, tmpl: string, r: string) => {
-    const fn = DEFAULT_TEMPLATES.get(tmpl);
-    if (!fn) throw new AppError('bad_input', `template ${name}: no such template "${tmpl}"`);
-    const v = `$__t${vars.size}`;
-    vars.set(v, fn(data));
-    return `{{${l === '-' ? '- ' : ''}${v}${r === '-' ? ' -' : ''}}}`;
-  });
-  try {
-    return await Template.parse(name, rewritten, [...vars.keys()]).execute(data, vars);
-  } catch (e) {
-    if (e instanceof AppError) throw new AppError('bad_input', `expand ${name}: ${e.message}`, { cause: e });
-    throw e;
-  }
-}

@@ -1,6 +1,7 @@
 import { quoteMeta, goTimeJson } from './template-data.js';
 import { postJson, resolveUrl } from './http-post.js';
 import type { WebhookConfig } from './schema.js';
+import type { TemplateSet } from './template-set.js';
 import type { LabelSet, Notification, NotifiedAlert, Notifier } from '../types.js';
 
 /**
@@ -78,6 +79,8 @@ export function webhookMessage(n: Notification, maxAlerts = 0): WebhookMessage {
 export interface HttpNotifierDeps {
   /** Injected fetch (tests); default the global one. */
   readonly fetch?: typeof fetch | undefined;
+  /** Named templates for `{{ template "…" . }}`; default Alertmanager's defaults only. */
+  readonly templates?: TemplateSet | undefined;
 }
 
 /** One `webhook_configs` entry. */
