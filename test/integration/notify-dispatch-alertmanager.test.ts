@@ -18,7 +18,7 @@ import type { Notification } from '../../src/notify/types.js';
  * (0.25): the same configuration and the same alerts go into Alertmanager (webhook receivers on
  * loopback) and into Kanshi's NotificationPipeline (fake clock). The first notification of every group
  * must agree: receiver, group key, group and common labels, and the alerts with their fingerprints,
- * statuses and order.
+ * statuses and order; and so must the API v2 views of alerts and groups (receivers, states, inhibitedBy).
  */
 
 const ALERTMANAGER = '/usr/bin/prometheus-alertmanager';
@@ -74,10 +74,41 @@ interface Seen {
   alerts: { fingerprint: string; status: string; labels: Record<string, string> }[];
 }
 
+interface ApiAlert {
+  fingerprint: string;
+  labels: Record<string, string>;
+  receivers: readonly { name: string }[];
+  status: { state: string; silencedBy: readonly string[]; inhibitedBy: readonly string[] };
+}
+
+interface ApiGroup {
+  labels: Record<string, string>;
+  receiver: { name: string };
+  alerts: readonly ApiAlert[];
+}
+
+function alertShape(a: ApiAlert): ApiAlert {
+  return {
+    fingerprint: a.fingerprint,
+    labels: { ...a.labels },
+    receivers: a.receivers.map((r) => ({ name: r.name })),
+    status: {
+      state: a.status.state,
+      silencedBy: [...a.status.silencedBy],
+      inhibitedBy: [...a.status.inhibitedBy],
+    },
+  };
+}
+
+function groupShape(g: ApiGroup): ApiGroup {
+  return { labels: { ...g.labels }, receiver: { name: g.receiver.name }, alerts: g.alerts.map(alertShape) };
+}
+
 let dir = '';
 let child: ChildProcess | undefined;
 let hook: Server | undefined;
 let stderr = '';
+let amUrl = '';
 const received: Seen[] = [];
 
 function normalize(list: Seen[]): Seen[] {
@@ -112,7 +143,7 @@ beforeAll(async () => {
     `${ROUTES}receivers:\n  - { name: hook, webhook_configs: ${url('hook')} }\n  - { name: hook-db, webhook_configs: ${url('db')} }\n  - { name: hook-all, webhook_configs: ${url('all')} }\n`,
   );
   const port = await freePort();
-  const amUrl = `http://127.0.0.1:${port}`;
+  amUrl = `http://127.0.0.1:${port}`;
   child = spawn(
     ALERTMANAGER,
     [
@@ -175,6 +206,8 @@ describe.skipIf(!existsSync(ALERTMANAGER))('dispatch vs Alertmanager', () => {
     });
     expect(pipeline.put(ALERTS)).toEqual([]);
     await clock.advance(2_000);
+    const ourGroups = pipeline.alertGroups().map(groupShape);
+    const ourAlerts = pipeline.alerts().map(alertShape);
     await pipeline.close();
     const ours = normalize(
       sent.map((n) => ({
@@ -199,5 +232,11 @@ describe.skipIf(!existsSync(ALERTMANAGER))('dispatch vs Alertmanager', () => {
       await new Promise((r) => setTimeout(r, 200));
     await new Promise((r) => setTimeout(r, 1500));
     expect(normalize(received)).toEqual(ours);
+
+    // The API views: GET /api/v2/alerts/groups and /api/v2/alerts, times left out.
+    const theirGroups = (await (await fetch(`${amUrl}/api/v2/alerts/groups`)).json()) as ApiGroup[];
+    expect(ourGroups).toEqual(theirGroups.map(groupShape));
+    const theirAlerts = (await (await fetch(`${amUrl}/api/v2/alerts`)).json()) as ApiAlert[];
+    expect(ourAlerts).toEqual(theirAlerts.map(alertShape));
   });
 });
