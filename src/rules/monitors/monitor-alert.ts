@@ -113,3 +113,16 @@ export function fingerprintOf(labels: MonitorLabelSet): string {
   }
   return h.toString(16).padStart(16, '0');
 }
+
+/**
+ * `history` without the `opened` and `resolved` events, for a server whose notification pipeline
+ * records those itself (per fingerprint) when the monitor's alerts reach it: the monitor then adds
+ * only what the pipeline cannot know (level changes, acknowledgements, closes by hand).
+ */
+export function monitorOnlyEvents(history: MonitorHistory): MonitorHistory {
+  return {
+    record: (e) => {
+      if (e.kind !== 'opened' && e.kind !== 'resolved') history.record(e);
+    },
+  };
+}

@@ -1,11 +1,18 @@
 import Fastify from 'fastify';
 import { describe, expect, it } from 'vitest';
 import { FakeClock } from '../../../test/support/fake-clock.js';
-import type { CheckReportResult } from '../../model/check-report.js';
+import { parseCheckReport, type CheckReportResult } from '../../model/check-report.js';
 import type { NotifierAlert } from '../../rules/group.js';
 import { CheckMonitor, checkAlertId } from '../../rules/monitors/check-monitor.js';
 import { HeartbeatMonitor, heartbeatAlertId } from '../../rules/monitors/heartbeat.js';
-import type { MonitorSendReason } from '../../rules/monitors/monitor-alert.js';
+import { fingerprint } from '../../notify/label-set.js';
+import { nullAlertHistory, type AlertEvent, type AlertHistory } from '../../notify/types.js';
+import {
+  fingerprintOf,
+  monitorOnlyEvents,
+  type MonitorHistory,
+  type MonitorSendReason,
+} from '../../rules/monitors/monitor-alert.js';
 import { MemoryCheckResultStore, registerCheckResults } from '../ingest/check-results.js';
 import { monitoredCheckResults, registerMonitorApi } from './monitors.js';
 
@@ -14,6 +21,10 @@ const MIN = 60_000;
 function result(check: string, status: CheckReportResult['status'], startedAt: number) {
   return { check, status, message: `${check} ${status}`, started_at: startedAt, hard_status: status };
 }
+
+/** A result with every field, as the ingest route hands it on. */
+const full = (r: ReturnType<typeof result>): readonly CheckReportResult[] =>
+  parseCheckReport({ host: 'web-1', results: [r] }).results;
 
 async function setup() {
   const clock = new FakeClock();
@@ -199,5 +210,36 @@ describe('monitor API', () => {
     await s.report('web-1', result('disk', 'OK', t - 1));
     expect(s.sent.map((x) => x.reason)).toEqual(['opened']);
     expect(s.heartbeat.hosts().map((h) => h.host)).toEqual(['web-1']);
+  });
+});
+
+describe('monitors and the notification pipeline', () => {
+  it('take the pipeline AlertHistory as their history', () => {
+    const history: AlertHistory = nullAlertHistory;
+    const asMonitor: MonitorHistory = history;
+    expect(asMonitor).toBe(history);
+  });
+
+  it('leave opened and resolved to the pipeline with monitorOnlyEvents', async () => {
+    const clock = new FakeClock();
+    const events: AlertEvent[] = [];
+    const checks = new CheckMonitor({
+      clock,
+      notify: () => undefined,
+      history: monitorOnlyEvents({ record: (e) => events.push(e) }),
+    });
+    await checks.observe('web-1', full(result('disk', 'WARNING', 1)));
+    await checks.observe('web-1', full(result('disk', 'CRITICAL', 2)));
+    await checks.acknowledge(checkAlertId('web-1', 'disk'), 'alice', '');
+    await checks.observe('web-1', full(result('disk', 'OK', 3)));
+    expect(events.map((e) => e.kind)).toEqual(['level_changed', 'acknowledged']);
+  });
+
+  it.each([
+    [{}],
+    [{ alertname: 'CheckFailed', host: 'web-1', instance: 'web-1', check: 'disk', severity: 'warning' }],
+    [{ a: 'ü', b: '', zz: 'x\u00ff', A: '1' }],
+  ])('compute the same fingerprint as notify for %o', (labels) => {
+    expect(fingerprintOf(labels)).toBe(fingerprint(labels));
   });
 });
