@@ -1,0 +1,163 @@
+import { lazy, Suspense, useEffect, useRef, useState, type ReactNode } from 'react';
+import type { MessageKey } from './i18n/en.js';
+import { useI18n } from './i18n/i18n-context.js';
+import { LANGS, isLang } from './i18n/i18n.js';
+import { ComingSoonPage, NotFoundPage } from './pages/coming-soon.js';
+import { HostsPage, OverviewPage } from './pages/overview.js';
+import { Link, useLocation } from './router.js';
+import { useTheme, type ThemeChoice } from './theme.js';
+
+// Pages with charts or the editor are separate chunks: the first load is the shell and overview.
+const HostPage = lazy(() => import('./pages/host.js'));
+const ExplorePage = lazy(() => import('./pages/explore.js'));
+
+const NAV: readonly { path: string; key: MessageKey }[] = [
+  { path: '/', key: 'nav.overview' },
+  { path: '/hosts', key: 'nav.hosts' },
+  { path: '/services', key: 'nav.services' },
+  { path: '/explore', key: 'nav.explore' },
+  { path: '/dashboards', key: 'nav.dashboards' },
+  { path: '/alerts', key: 'nav.alerts' },
+  { path: '/checks', key: 'nav.checks' },
+];
+
+function isCurrent(navPath: string, pathname: string): boolean {
+  return navPath === '/' ? pathname === '/' : pathname === navPath || pathname.startsWith(`${navPath}/`);
+}
+
+/** The page for a path. */
+function route(pathname: string): { page: ReactNode; title?: MessageKey } {
+  const host = /^\/hosts\/([^/]+)\/?$/.exec(pathname);
+  if (host) {
+    let name: string;
+    try {
+      name = decodeURIComponent(host[1] ?? '');
+    } catch {
+      name = host[1] ?? '';
+    }
+    return { page: <HostPage key={name} host={name} /> };
+  }
+  switch (pathname.replace(/\/$/, '') || '/') {
+    case '/':
+      return { page: <OverviewPage />, title: 'nav.overview' };
+    case '/hosts':
+      return { page: <HostsPage />, title: 'nav.hosts' };
+    case '/explore':
+      return { page: <ExplorePage />, title: 'nav.explore' };
+    case '/services':
+      return { page: <ComingSoonPage title="nav.services" what="soon.services" />, title: 'nav.services' };
+    case '/dashboards':
+      return {
+        page: <ComingSoonPage title="nav.dashboards" what="soon.dashboards" />,
+        title: 'nav.dashboards',
+      };
+    case '/alerts':
+      return { page: <ComingSoonPage title="nav.alerts" what="soon.alerts" />, title: 'nav.alerts' };
+    case '/checks':
+      return { page: <ComingSoonPage title="nav.checks" what="soon.checks" />, title: 'nav.checks' };
+    default:
+      return { page: <NotFoundPage path={pathname} /> };
+  }
+}
+
+function Settings() {
+  const { t, lang, setLang } = useI18n();
+  const { choice, setChoice } = useTheme();
+  return (
+    <div className="settings">
+      <label>
+        <span className="sr-only">{t('theme.label')}</span>
+        <select
+          value={choice}
+          onChange={(e) => setChoice(e.target.value as ThemeChoice)}
+          aria-label={t('theme.label')}
+          data-testid="theme"
+        >
+          {(['system', 'light', 'dark'] as const).map((c) => (
+            <option key={c} value={c}>
+              {t(`theme.${c}`)}
+            </option>
+          ))}
+        </select>
+      </label>
+      <label>
+        <span className="sr-only">{t('lang.label')}</span>
+        <select
+          value={lang}
+          onChange={(e) => {
+            if (isLang(e.target.value)) setLang(e.target.value);
+          }}
+          aria-label={t('lang.label')}
+          data-testid="lang"
+        >
+          {LANGS.map((l) => (
+            <option key={l.lang} value={l.lang} lang={l.lang}>
+              {l.name}
+            </option>
+          ))}
+        </select>
+      </label>
+    </div>
+  );
+}
+
+/** The shell: skip link, navigation, settings, and the page for the current path. */
+export function App() {
+  const { t } = useI18n();
+  const { pathname } = useLocation();
+  const [isMenuOpen, setMenuOpen] = useState(false);
+  const main = useRef<HTMLElement>(null);
+  const { page, title } = route(pathname);
+  const pageTitle = title ? t(title) : undefined;
+
+  useEffect(() => {
+    document.title = pageTitle ? `${pageTitle} · Kanshi` : 'Kanshi';
+  }, [pageTitle]);
+  // After a navigation, close the phone menu and move focus to the page, as a page load would.
+  const first = useRef(true);
+  useEffect(() => {
+    setMenuOpen(false);
+    if (first.current) {
+      first.current = false;
+      return;
+    }
+    main.current?.focus({ preventScroll: true });
+  }, [pathname]);
+
+  return (
+    <div className="shell">
+      <a className="skip" href="#main">
+        {t('app.skip')}
+      </a>
+      <header className="top">
+        <Link to="/" className="brand">
+          <img src="/favicon.svg" alt="" width="22" height="22" /> {t('app.title')}
+        </Link>
+        <button
+          type="button"
+          className="menu-toggle"
+          aria-expanded={isMenuOpen}
+          aria-controls="nav"
+          onClick={() => setMenuOpen((o) => !o)}
+        >
+          {t('nav.menu')}
+        </button>
+        <nav id="nav" aria-label={t('nav.label')} className={isMenuOpen ? 'open' : undefined}>
+          <ul>
+            {NAV.map((n) => (
+              <li key={n.path}>
+                <Link to={n.path} aria-current={isCurrent(n.path, pathname) ? 'page' : undefined}>
+                  {t(n.key)}
+                </Link>
+              </li>
+            ))}
+          </ul>
+        </nav>
+        <Settings />
+      </header>
+      <main id="main" ref={main} tabIndex={-1}>
+        <Suspense fallback={<p className="muted">{t('common.loading')}</p>}>{page}</Suspense>
+      </main>
+    </div>
+  );
+}
