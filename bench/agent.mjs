@@ -5,7 +5,7 @@
 // prometheus-node-exporter scraped every 15 s (what a Prometheus user runs for the same host
 // metrics). Prints CPU share, RSS and host collection time per cycle for both, and the ratios.
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile, chmod, access } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile, chmod, access } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -13,7 +13,12 @@ import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
 
 const { values } = parseArgs({
-  options: { seconds: { type: 'string', default: '180' }, json: { type: 'boolean', default: false } },
+  options: {
+    seconds: { type: 'string', default: '180' },
+    json: { type: 'boolean', default: false },
+    // Extra node flags for the agent process only, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
+    'agent-node-args': { type: 'string', default: '' },
+  },
 });
 const measureSeconds = Number(values.seconds);
 const warmupSeconds = 20;
@@ -49,6 +54,35 @@ async function cpuSeconds(pid) {
     own: (Number(f[11]) + Number(f[12])) / clkTck,
     children: (Number(f[13]) + Number(f[14])) / clkTck,
   };
+}
+
+/**
+ * The agent's long-lived helper processes (the spawn helper): children of `pid` named perl. Their
+ * own CPU and memory are the agent's cost too; the commands they fork are counted as children.
+ */
+async function helperPids(pid) {
+  const out = [];
+  for (const e of await readdir('/proc')) {
+    if (!/^\d+$/.test(e)) continue;
+    try {
+      const stat = await readFile(`/proc/${e}/stat`, 'utf8');
+      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === pid && comm === 'perl') out.push(Number(e));
+    } catch {}
+  }
+  return out;
+}
+
+/** CPU of the agent and its helpers: own = agent + helpers' own, children = all reaped commands. */
+async function agentCpuSeconds(pid, helpers) {
+  const total = await cpuSeconds(pid);
+  for (const h of helpers) {
+    const c = await cpuSeconds(h);
+    total.own += c.own;
+    total.children += c.children;
+  }
+  return total;
 }
 
 async function rssBytes(pid) {
@@ -131,7 +165,15 @@ try {
   await waitHttp(`http://127.0.0.1:${serverPort}/-/ready`);
   const agent = spawn(
     process.execPath,
-    [kanshi, 'agent', '--config', configFile, '--data', path.join(dir, 'agent')],
+    [
+      ...values['agent-node-args'].split(' ').filter((a) => a !== ''),
+      kanshi,
+      'agent',
+      '--config',
+      configFile,
+      '--data',
+      path.join(dir, 'agent'),
+    ],
     { stdio: 'ignore' },
   );
   children.push(agent);
@@ -171,7 +213,8 @@ try {
     bar?.increment();
   }
   const agentMetrics0 = await (await fetch(`http://127.0.0.1:${agentPort}/metrics`)).text();
-  const a0 = await cpuSeconds(agent.pid);
+  const helpers = await helperPids(agent.pid);
+  const a0 = await agentCpuSeconds(agent.pid, helpers);
   const n0 = hasNodeExporter ? await cpuSeconds(ne.pid) : undefined;
   const neScrapes0 = neScrapes.length;
   const neCollector0 = neCollectorSeconds;
@@ -181,13 +224,15 @@ try {
   bar?.update(warmupSeconds, { phase: 'measure ' });
   for (let s = 0; s < measureSeconds; s++) {
     await new Promise((r) => setTimeout(r, 1000));
-    agentRssMax = Math.max(agentRssMax, (await rssBytes(agent.pid)).rss);
+    let rss = (await rssBytes(agent.pid)).rss;
+    for (const h of helpers) rss += (await rssBytes(h)).rss;
+    agentRssMax = Math.max(agentRssMax, rss);
     if (hasNodeExporter) neRssMax = Math.max(neRssMax, (await rssBytes(ne.pid)).rss);
     bar?.increment();
   }
   bar?.stop();
   const wall = (performance.now() - t0) / 1000;
-  const a1 = await cpuSeconds(agent.pid);
+  const a1 = await agentCpuSeconds(agent.pid, helpers);
   const n1 = hasNodeExporter ? await cpuSeconds(ne.pid) : undefined;
   const agentMetrics1 = await (await fetch(`http://127.0.0.1:${agentPort}/metrics`)).text();
   clearInterval(neTimer);
@@ -211,7 +256,9 @@ try {
     seconds: Math.round(wall),
     workload: { checksPerMin: 50, pluginsPerMin: 10, hostIntervalS: 15, checkRuns, pluginRuns, hostCycles },
     kanshiAgent: {
+      helperProcesses: helpers.length,
       cpuPercentOfOneCore: ((a1.own - a0.own) / wall) * 100,
+      cpuSecondsPerMinute: ((a1.own - a0.own) / wall) * 60,
       childrenCpuPercent: ((a1.children - a0.children) / wall) * 100,
       rssMiB: agentRssMax / 2 ** 20,
       hostCollectionMs: agentHostMs,

@@ -1,9 +1,26 @@
-import { describe, expect, it } from 'vitest';
-import { runCommand } from './run-command.js';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCommand as run, type RunCommandOptions } from './run-command.js';
+import { SpawnHelper } from './spawn-helper.js';
 
 const env = { PATH: '/usr/local/bin:/usr/bin:/bin' };
 
-describe('runCommand', () => {
+let helper: SpawnHelper | undefined;
+beforeAll(async () => {
+  helper = await SpawnHelper.start();
+  if (!helper) throw new Error('the spawn helper did not start: is /usr/bin/perl installed?');
+});
+afterAll(async () => {
+  await helper?.close();
+});
+
+// Every behaviour holds whether Node forks the command itself or the helper does.
+describe.each(['spawn', 'helper'] as const)('runCommand (%s)', (mode) => {
+  const runCommand = (command: Parameters<typeof run>[0], options: RunCommandOptions) =>
+    run(command, { ...options, helper: mode === 'helper' ? helper : undefined });
+
   it('runs an argv list without a shell and keeps stdout, stderr and the exit code', async () => {
     const r = await runCommand(['/bin/sh', '-c', 'echo out; echo err >&2; exit 2'], {
       timeoutMs: 5000,
@@ -54,5 +71,53 @@ describe('runCommand', () => {
     const r = await runCommand(['sleep', '30'], { timeoutMs: 60_000, baseEnv: env, signal: ac.signal });
     expect(r.isAborted).toBe(true);
     expect(r.signal).toBe('SIGTERM');
+  });
+
+  it('runs in cwd and reports death by a signal with no exit code', async () => {
+    const r = await runCommand('pwd; kill -TERM $$', { timeoutMs: 5000, baseEnv: env, cwd: '/tmp' });
+    expect(r.stdout).toBe('/tmp\n');
+    expect(r.exitCode).toBeNull();
+    expect(r.signal).toBe('SIGTERM');
+    expect(r.spawnError).toBeUndefined();
+  });
+
+  it('reports a file that is not executable as "permission denied"', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'kanshi-run-'));
+    const file = path.join(dir, 'not-executable');
+    await writeFile(file, '#!/bin/sh\necho hi\n', { mode: 0o644 });
+    try {
+      const r = await runCommand([file], { timeoutMs: 5000, baseEnv: env });
+      expect(r.exitCode).toBeNull();
+      expect(r.spawnError).toBe(`permission denied: ${file}`);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('runs concurrent commands and keeps their outputs apart', async () => {
+    const rs = await Promise.all(
+      Array.from({ length: 8 }, (_, i) =>
+        runCommand(['/bin/sh', '-c', `printf "%s" "$N"; printf "e$N" >&2; exit $N`], {
+          timeoutMs: 5000,
+          baseEnv: env,
+          env: { N: String(i) },
+        }),
+      ),
+    );
+    expect(rs.map((r) => [r.stdout, r.stderr, r.exitCode])).toEqual(
+      Array.from({ length: 8 }, (_, i) => [String(i), `e${i}`, i]),
+    );
+  });
+
+  it('gives the command an empty stdin and no inherited environment', async () => {
+    const r = await runCommand('cat; env | sort', {
+      timeoutMs: 5000,
+      baseEnv: { PATH: env.PATH },
+      env: { A: 'b c' },
+    });
+    expect(r.stdout.split('\n').filter((l) => l !== '' && !/^(PWD|SHLVL|_)=/.test(l))).toEqual([
+      'A=b c',
+      `PATH=${env.PATH}`,
+    ]);
   });
 });

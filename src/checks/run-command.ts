@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import type { HelperOutcome, SpawnHelper } from './spawn-helper.js';
 
 /**
  * Runs one external command the way check and plugin runners need: its own process group (so a
@@ -25,6 +26,23 @@ export interface RunCommandOptions {
   signal?: AbortSignal;
   /** Milliseconds since the epoch (injected clock). Default Date.now. */
   now?: () => number;
+  /**
+   * Start the command through this helper instead of forking the Node process (see
+   * spawn-helper.ts). Default: the one given to {@link useSpawnHelper}, if any. Ignored when
+   * `stdin` is set or the helper has exited; the behaviour is the same either way.
+   */
+  helper?: SpawnHelper | undefined;
+}
+
+let defaultHelper: SpawnHelper | undefined;
+
+/**
+ * Makes `helper` the default of every later {@link runCommand} in this process (undefined: spawn
+ * directly again). Only a composition root calls this (the long-running agent does); the helper's
+ * lifetime stays the caller's.
+ */
+export function useSpawnHelper(helper: SpawnHelper | undefined): void {
+  defaultHelper = helper;
 }
 
 /** The outcome of one run. Never thrown: a command that could not start has `spawnError`. */
@@ -76,6 +94,16 @@ export function runCommand(command: CommandSpec, options: RunCommandOptions): Pr
     };
     if (file === '') {
       resolve({ ...base, spawnError: 'empty command', durationMs: 0 });
+      return;
+    }
+    const helper = options.helper ?? defaultHelper;
+    if (
+      helper?.isAlive === true &&
+      options.stdin === undefined &&
+      // NUL cannot pass through exec(2); spawn reports it as it always did.
+      ![file, ...args, ...Object.entries(env).flat(), options.cwd ?? ''].some((x) => x.includes('\0'))
+    ) {
+      runWithHelper(helper, { file, args, env, maxBytes, started, base, options, resolve });
       return;
     }
 
@@ -147,6 +175,94 @@ export function runCommand(command: CommandSpec, options: RunCommandOptions): Pr
       resolve(outcome);
     });
   });
+}
+
+/** runCommand's timeout, abort and kill handling around a command the helper starts. */
+function runWithHelper(
+  helper: SpawnHelper,
+  r: {
+    file: string;
+    args: readonly string[];
+    env: Record<string, string>;
+    maxBytes: number;
+    started: number;
+    base: Omit<CommandOutcome, 'durationMs'>;
+    options: RunCommandOptions;
+    resolve: (o: CommandOutcome) => void;
+  },
+): void {
+  const { options } = r;
+  let pid: number | undefined;
+  let isTimedOut = false;
+  let isAborted = false;
+  /** A kill asked for before the helper told the pid. */
+  let pendingKill: NodeJS.Signals | undefined;
+  let killTimer: NodeJS.Timeout | undefined;
+  const killGroup = (sig: NodeJS.Signals): void => {
+    if (pid === undefined) {
+      if (pendingKill !== 'SIGKILL') pendingKill = sig;
+      return;
+    }
+    try {
+      process.kill(-pid, sig);
+    } catch {
+      // the group is gone already
+    }
+  };
+  const stop = (): void => {
+    killGroup('SIGTERM');
+    killTimer ??= setTimeout(() => killGroup('SIGKILL'), KILL_GRACE_MS);
+  };
+  const timer = setTimeout(() => {
+    isTimedOut = true;
+    killGroup('SIGKILL');
+  }, options.timeoutMs);
+  const onAbort = (): void => {
+    isAborted = true;
+    stop();
+  };
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+  if (options.signal?.aborted) onAbort();
+
+  void helper
+    .run({
+      file: r.file,
+      args: r.args,
+      env: r.env,
+      cwd: options.cwd,
+      maxOutputBytes: r.maxBytes,
+      onPid: (p) => {
+        pid = p;
+        if (pendingKill !== undefined) killGroup(pendingKill);
+      },
+    })
+    .then((h: HelperOutcome) => {
+      clearTimeout(timer);
+      if (killTimer) clearTimeout(killTimer);
+      options.signal?.removeEventListener('abort', onAbort);
+      if (isTimedOut || isAborted) killGroup('SIGKILL');
+      const outcome: CommandOutcome = {
+        ...r.base,
+        exitCode: h.errnoCode === undefined ? h.exitCode : null,
+        signal: h.signal,
+        stdout: h.stdout.toString('utf8'),
+        stderr: h.stderr.toString('utf8'),
+        isTimedOut,
+        isAborted,
+        isTruncated: h.isTruncated,
+        durationMs: performance.now() - r.started,
+      };
+      if (h.errnoCode !== undefined) {
+        outcome.spawnError =
+          h.errnoCode === 'EHELPER'
+            ? `cannot run ${r.file}: the spawn helper exited`
+            : describeSpawnError(
+                { code: h.errnoCode, message: h.errnoCode } as NodeJS.ErrnoException,
+                r.file,
+              );
+      }
+      r.resolve(outcome);
+    });
 }
 
 function describeSpawnError(e: NodeJS.ErrnoException, file: string): string {

@@ -7,6 +7,8 @@ import { ShippingSink } from '../agent/shipping-sink.js';
 import { DiskQueue } from '../agent/shipper/disk-queue.js';
 import { Shipper } from '../agent/shipper/shipper.js';
 import { systemClock } from '../base/clock.js';
+import { useSpawnHelper } from '../checks/run-command.js';
+import { SpawnHelper } from '../checks/spawn-helper.js';
 import type { Logger } from '../base/logger.js';
 import { Registry } from '../exposition/registry.js';
 import type { LoadedConfig } from '../server/config/load.js';
@@ -28,6 +30,11 @@ export async function runShippingAgent(args: {
   // node --max-semi-space-size=1, which cannot be set once the heap exists, while the growth
   // factor is read each time new space would grow. Measured effect: docs/host-metrics.md.
   v8.setFlagsFromString('--semi-space-growth-factor=1');
+  // Checks and plugins are forked by a small helper process, not by this one: a fork of the agent
+  // was a third of its CPU (see spawn-helper.ts). Without perl, commands are spawned directly.
+  const helper = await SpawnHelper.start();
+  useSpawnHelper(helper);
+  if (!helper) logger.warn({}, 'spawn helper unavailable (no /usr/bin/perl); forking commands directly');
   const kanshi = loaded.config!;
   const config = kanshi.agent;
   const shipper = config.shipper ?? {
@@ -100,5 +107,7 @@ export async function runShippingAgent(args: {
   await Promise.all([collecting, shipping]);
   await http.close();
   await queue.close();
+  useSpawnHelper(undefined);
+  await helper?.close();
   return 0;
 }
