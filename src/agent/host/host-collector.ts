@@ -1,4 +1,5 @@
-import { readdir, statfs as fsStatfs } from 'node:fs/promises';
+import { readdirSync } from 'node:fs';
+import { statfs as fsStatfs } from 'node:fs/promises';
 import { machine as osMachine } from 'node:os';
 import { join } from 'node:path';
 
@@ -14,7 +15,7 @@ import { netclassCollector } from './netclass.js';
 import { netdevCollector } from './netdev.js';
 import { netstatCollector } from './netstat.js';
 import { pressureCollector } from './pressure.js';
-import { readText } from './read-text.js';
+import { readTextSync } from './read-text.js';
 import { sockstatCollector } from './sockstat.js';
 import { NoDataError, type HostSource, type HostSubCollector } from './source.js';
 import { CpuCollector, statCollector } from './stat.js';
@@ -157,19 +158,29 @@ export class HostCollector {
 
   async #collectOnce(signal: AbortSignal | undefined): Promise<MetricFamily[]> {
     signal?.throwIfAborted();
+    // Pseudo-files are read synchronously (see readTextSync); the promise wrapping keeps the
+    // HostSource contract, and a failed read is a rejected promise as before.
     const cache = new Map<string, Promise<string>>();
     const read = (path: string): Promise<string> => {
       let p = cache.get(path);
       if (p === undefined) {
-        p = readText(path, signal);
+        // An async function turns a thrown fs error into a rejection; the read itself runs now.
+        // eslint-disable-next-line @typescript-eslint/require-await -- a throw must become a rejection
+        p = (async () => {
+          signal?.throwIfAborted();
+          return readTextSync(path);
+        })();
+        p.catch(() => undefined); // handled by the collector that awaits it
         cache.set(path, p);
       }
       return p;
     };
+    // eslint-disable-next-line @typescript-eslint/require-await -- a throw must become a rejection
+    const list = async (path: string): Promise<string[]> => readdirSync(path);
     const source: HostSource = {
       readProc: (rel) => read(join(this.#procPath, rel)),
       readSys: (rel) => read(join(this.#sysPath, rel)),
-      listSys: (rel) => readdir(join(this.#sysPath, rel)),
+      listSys: (rel) => list(join(this.#sysPath, rel)),
       signal,
       nowMs: this.#now(),
     };

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { readText } from './read-text.js';
+import { readText, readTextSync } from './read-text.js';
 
 describe('readText', () => {
   let dir = '';
@@ -39,5 +39,39 @@ describe('readText', () => {
     const ac = new AbortController();
     ac.abort(new Error('gone'));
     await expect(readText('/proc/self/stat', ac.signal)).rejects.toThrow('gone');
+  });
+});
+
+describe('readTextSync', () => {
+  let dir = '';
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'kanshi-read-sync-'));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('reads files of every size whole, the small one after a large one too', async () => {
+    const cases = [
+      ['empty', ''],
+      ['small', 'MemTotal: 1 kB\n'],
+      ['exactly the first buffer', 'x'.repeat(16 * 1024)],
+      ['larger than several buffers', 'y'.repeat(100_000) + '\n'],
+      ['small again', 'z\n'],
+      ['multi-byte UTF-8', 'héllo 監視\n'],
+    ] as const;
+    for (const [name, content] of cases) {
+      const p = join(dir, name.replaceAll(' ', '-'));
+      await writeFile(p, content);
+      expect(readTextSync(p), name).toBe(content);
+    }
+  });
+
+  it('reads a real procfs file (size 0 to stat)', () => {
+    expect(readTextSync('/proc/self/stat')).toMatch(/^\d+ \(/);
+  });
+
+  it('throws the fs error code for a missing file', () => {
+    expect(() => readTextSync(join(dir, 'missing'))).toThrow(expect.objectContaining({ code: 'ENOENT' }));
   });
 });

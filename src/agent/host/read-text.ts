@@ -1,4 +1,4 @@
-import { close, open, read } from 'node:fs';
+import { close, closeSync, open, openSync, read, readSync } from 'node:fs';
 
 const BUFFER_BYTES = 16 * 1024;
 const MAX_POOLED = 32;
@@ -62,4 +62,38 @@ export function readText(path: string, signal?: AbortSignal): Promise<string> {
       step();
     });
   });
+}
+
+/** The one buffer of {@link readTextSync}; grown (doubling) when a file does not fit, never shrunk. */
+let syncBuf = Buffer.allocUnsafe(BUFFER_BYTES);
+
+/**
+ * Reads a small pseudo-file (/proc, /sys) as UTF-8 text synchronously, into one reused buffer.
+ *
+ * Why synchronous: each /proc read takes a few microseconds in the kernel, while an asynchronous
+ * read pays a thread-pool hop and a callback per open, read and close. A host collection reading
+ * ~40 files this way took ~40 % less CPU than with {@link readText}, and its wall time no longer
+ * waits behind other work queued on the event loop. Only for pseudo-files, which never block on
+ * disk; statfs of mount points (which can hang on a dead NFS server) stays asynchronous.
+ *
+ * Throws the fs error (`code` ENOENT, EACCES, …).
+ */
+export function readTextSync(path: string): string {
+  const fd = openSync(path, 'r');
+  try {
+    let len = 0;
+    for (;;) {
+      if (len === syncBuf.length) {
+        const bigger = Buffer.allocUnsafe(syncBuf.length * 2);
+        syncBuf.copy(bigger, 0, 0, len);
+        syncBuf = bigger;
+      }
+      // procfs may return short reads before the end: only 0 means EOF.
+      const n = readSync(fd, syncBuf, len, syncBuf.length - len, null);
+      if (n === 0) return syncBuf.toString('utf8', 0, len);
+      len += n;
+    }
+  } finally {
+    closeSync(fd);
+  }
 }
