@@ -171,6 +171,8 @@ describe('SqliteAlertHistory', () => {
       ev(5000, 'maintenance', FP_A, { window: 'w2', ends_at: '6000' }),
       ev(7000, 'maintenance', FP_A, { window: 'w3' }),
       ev(7500, 'maintenance', FP_A, { window: 'w3', state: 'ended' }),
+      ev(8000, 'maintenance', FP_A, { window: 'w4' }),
+      ev(8200, 'silenced', FP_A, { silencedBy: 's1' }), // a plain silence is not maintenance
       ev(9000, 'maintenance', FP_A, { window: 'w4' }),
       ev(10_000, 'resolved'), // ends the last span
       ev(12_000, 'maintenance', FP_A, { window: 'w5' }), // after the incident
@@ -181,9 +183,10 @@ describe('SqliteAlertHistory', () => {
       { startMs: 2000, endMs: 4000 },
       { startMs: 5000, endMs: 6000 },
       { startMs: 7000, endMs: 7500 },
+      { startMs: 8000, endMs: 8200 },
       { startMs: 9000, endMs: 10_000 },
     ]);
-    expect(incident!.maintenanceInRangeMs).toBe(2000 + 1000 + 500 + 1000);
+    expect(incident!.maintenanceInRangeMs).toBe(2000 + 1000 + 500 + 200 + 1000);
     const [clipped] = history.incidents({ fromMs: 3000, toMs: 5500 });
     expect(clipped!.maintenanceInRangeMs).toBe(1000 + 500);
     expect(clipped!.durationInRangeMs).toBe(2500);

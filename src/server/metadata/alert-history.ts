@@ -299,7 +299,7 @@ export class SqliteAlertHistory implements AlertHistory, AlertHistoryReader {
       .all(query.toMs, query.fromMs) as IncidentRow[];
     const marks = this.#db.statement(
       `SELECT at_ms, kind, detail FROM alert_events
-       WHERE fingerprint = ? AND at_ms >= ? AND at_ms <= ? AND kind IN ('maintenance', 'notified')
+       WHERE fingerprint = ? AND at_ms >= ? AND at_ms <= ? AND kind IN ('maintenance', 'notified', 'silenced')
        ORDER BY at_ms, id`,
     );
     const out: Incident[] = [];
@@ -380,7 +380,8 @@ function overlap(span: TimeSpan, fromMs: number, toMs: number): number {
  * Maintenance spans from an incident's `maintenance` and `notified` events (docs/metadata.md):
  * a `maintenance` event starts a span (detail `state: "ended"` ends it instead; detail `ends_at`,
  * ms since the epoch, caps it); a `notified` event ends a span, since nothing in maintenance is
- * notified; the incident's end ends it.
+ * notified, and so does `silenced`, which the pipeline records for a silence that is not a
+ * maintenance window; the incident's end ends it.
  */
 function maintenanceSpans(
   events: readonly Pick<EventRow, 'at_ms' | 'kind' | 'detail'>[],
@@ -400,7 +401,7 @@ function maintenanceSpans(
   for (const e of events) {
     if (start !== undefined && cap <= e.at_ms) close(cap);
     const detail = e.detail === null ? {} : (JSON.parse(e.detail) as Record<string, string>);
-    if (e.kind === 'notified') close(e.at_ms);
+    if (e.kind === 'notified' || e.kind === 'silenced') close(e.at_ms);
     else if (detail.state === 'ended') close(e.at_ms);
     else {
       const endsAt = detail.ends_at === undefined ? NaN : Number(detail.ends_at);
