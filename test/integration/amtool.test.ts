@@ -8,15 +8,11 @@ import { systemClock } from '../../src/base/clock.js';
 import { nullLogger } from '../../src/base/logger.js';
 import { Registry } from '../../src/exposition/registry.js';
 import { Silences } from '../../src/notify/silences/silences.js';
-import type { LabelSet } from '../../src/notify/types.js';
+import { parseYamlConfig } from '../../src/config/load-yaml.js';
+import { notificationsConfig } from '../../src/notify/config.js';
+import { NotificationPipeline } from '../../src/notify/pipeline.js';
 import { createHttpApp } from '../../src/server/http/app.js';
-import {
-  registerAlertmanagerApi,
-  type AlertsView,
-  type ApiAlert,
-  type ApiAlertGroup,
-  type PostedAlert,
-} from '../../src/server/api/v2/index.js';
+import { registerAlertmanagerApi } from '../../src/server/api/v2/index.js';
 import { freePort } from '../support/prom-peer.js';
 
 /**
@@ -27,7 +23,7 @@ import { freePort } from '../support/prom-peer.js';
 
 const AMTOOL = '/usr/bin/amtool';
 const ALERTMANAGER = '/usr/bin/prometheus-alertmanager';
-const RESOLVE_TIMEOUT_MS = 5 * 60_000;
+const CONFIG = 'route:\n  receiver: ops\nreceivers:\n  - name: ops\n';
 
 interface Result {
   code: number;
@@ -44,55 +40,6 @@ function amtool(url: string, args: readonly string[]): Promise<Result> {
   });
 }
 
-/** The pipeline's part for this test: posted alerts kept in memory, muted by the real Silences. */
-class TestAlerts implements AlertsView {
-  readonly #alerts = new Map<string, ApiAlert>();
-  readonly #silences: Silences;
-
-  constructor(silences: Silences) {
-    this.#silences = silences;
-  }
-
-  list(): readonly ApiAlert[] {
-    const now = Date.now();
-    return [...this.#alerts.values()].map((a) => {
-      const { silencedBy } = this.#silences.mutes(a.labels, now);
-      return { ...a, silencedBy, state: silencedBy.length > 0 ? 'suppressed' : 'active' };
-    });
-  }
-
-  groups(): readonly ApiAlertGroup[] {
-    return [{ labels: {}, receiver: 'ops', alerts: this.list() }];
-  }
-
-  put(alerts: readonly PostedAlert[]): void {
-    const now = Date.now();
-    for (const a of alerts) {
-      const key = fingerprintOf(a.labels);
-      this.#alerts.set(key, {
-        fingerprint: key,
-        labels: a.labels,
-        annotations: a.annotations,
-        startsAtMs: a.startsAtMs,
-        endsAtMs: a.endsAtMs ?? now + RESOLVE_TIMEOUT_MS,
-        updatedAtMs: now,
-        generatorURL: a.generatorURL,
-        receivers: ['ops'],
-        state: 'active',
-        silencedBy: [],
-        inhibitedBy: [],
-      });
-    }
-  }
-}
-
-function fingerprintOf(labels: LabelSet): string {
-  return Object.keys(labels)
-    .sort()
-    .map((k) => `${k}=${labels[k] ?? ''}`)
-    .join(',');
-}
-
 interface Peer {
   url: string;
   stop(): Promise<void>;
@@ -100,6 +47,16 @@ interface Peer {
 
 async function startKanshi(dir: string): Promise<Peer> {
   const silences = await Silences.open({ clock: systemClock, snapshotPath: path.join(dir, 'silences.json') });
+  const { config, diagnostics } = parseYamlConfig(CONFIG, 'am.yml', notificationsConfig);
+  if (config === undefined) throw new Error(JSON.stringify(diagnostics));
+  // The real pipeline, muted by the real silences; nothing is delivered in this test.
+  const pipeline = new NotificationPipeline({
+    config,
+    silencer: silences,
+    sink: { enqueue: () => undefined },
+    clock: systemClock,
+    logger: nullLogger,
+  });
   const app: FastifyInstance = createHttpApp({
     logger: nullLogger,
     registry: new Registry(),
@@ -107,9 +64,9 @@ async function startKanshi(dir: string): Promise<Peer> {
   });
   registerAlertmanagerApi(app, {
     silences,
-    alerts: new TestAlerts(silences),
-    receivers: () => ['ops'],
-    configYaml: () => 'route:\n  receiver: ops\nreceivers:\n- name: ops\n',
+    alerts: pipeline,
+    receivers: () => config.receivers.map((r) => r.name),
+    configYaml: () => CONFIG,
     startTimeMs: Date.now(),
     versionInfo: {
       version: '0.1.0',
@@ -126,6 +83,7 @@ async function startKanshi(dir: string): Promise<Peer> {
     url: `http://127.0.0.1:${port}`,
     stop: async () => {
       await app.close();
+      await pipeline.close();
       await silences.close();
     },
   };
@@ -133,7 +91,7 @@ async function startKanshi(dir: string): Promise<Peer> {
 
 async function startAlertmanager(dir: string): Promise<Peer> {
   const config = path.join(dir, 'alertmanager.yml');
-  await writeFile(config, 'route:\n  receiver: ops\nreceivers:\n  - name: ops\n');
+  await writeFile(config, CONFIG);
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const child: ChildProcess = spawn(

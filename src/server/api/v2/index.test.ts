@@ -1,63 +1,55 @@
 import { describe, expect, it } from 'vitest';
 import { nullLogger } from '../../../base/logger.js';
 import { Registry } from '../../../exposition/registry.js';
+import type { AlertInput, InvalidAlert } from '../../../notify/alert-store.js';
+import type { AlertFilter, NotificationPipeline } from '../../../notify/pipeline.js';
 import { Silences } from '../../../notify/silences/silences.js';
+import type { GettableAlert, GettableAlertGroup } from '../../../notify/views.js';
 import { FakeClock } from '../../../../test/support/fake-clock.js';
 import { createHttpApp } from '../../http/app.js';
 import { GO_ZERO_TIME_MS, parseDateTime } from './encode.js';
-import {
-  registerAlertmanagerApi,
-  type AlertsView,
-  type ApiAlert,
-  type ApiAlertGroup,
-  type PostedAlert,
-} from './index.js';
+import { registerAlertmanagerApi, type AlertsView } from './index.js';
 
 const NOW = Date.parse('2026-03-15T10:00:00Z');
 const H = 3_600_000;
 
-/** A pipeline stand-in: alerts given by the test, posted ones recorded. */
+// The real pipeline is what the server hands the API.
+const pipelineIsAView: NotificationPipeline extends AlertsView ? true : false = true;
+
+/** A pipeline stand-in: returns canned alerts, records the filters asked and the alerts posted. */
 class FakeAlerts implements AlertsView {
-  alerts: ApiAlert[] = [];
-  posted: PostedAlert[] = [];
-  list(): readonly ApiAlert[] {
-    return this.alerts;
+  readonly filters: AlertFilter[] = [];
+  readonly posted: AlertInput[] = [];
+  refuse: (a: AlertInput) => string | undefined = () => undefined;
+  alerts(filter: AlertFilter): readonly GettableAlert[] {
+    this.filters.push(filter);
+    return [alertJson];
   }
-  groups(): readonly ApiAlertGroup[] {
-    return [
-      {
-        labels: { alertname: 'A' },
-        receiver: 'ops',
-        alerts: this.alerts.filter((a) => a.labels['alertname'] === 'A'),
-      },
-      {
-        labels: { alertname: 'B' },
-        receiver: 'web',
-        alerts: this.alerts.filter((a) => a.labels['alertname'] === 'B'),
-      },
-    ];
+  alertGroups(filter: AlertFilter): readonly GettableAlertGroup[] {
+    this.filters.push(filter);
+    return [{ alerts: [alertJson], labels: { alertname: 'A' }, receiver: { name: 'ops' } }];
   }
-  put(alerts: readonly PostedAlert[]): void {
-    this.posted.push(...alerts);
+  put(alerts: readonly AlertInput[]): readonly InvalidAlert[] {
+    const invalid: InvalidAlert[] = [];
+    for (const [index, a] of alerts.entries()) {
+      const reason = this.refuse(a);
+      if (reason === undefined) this.posted.push(a);
+      else invalid.push({ index, labels: a.labels, reason });
+    }
+    return invalid;
   }
 }
 
-function alert(fp: string, labels: Record<string, string>, extra: Partial<ApiAlert> = {}): ApiAlert {
-  return {
-    fingerprint: fp,
-    labels,
-    annotations: {},
-    startsAtMs: NOW - H,
-    endsAtMs: NOW + H,
-    updatedAtMs: NOW,
-    generatorURL: '',
-    receivers: ['ops'],
-    state: 'active',
-    silencedBy: [],
-    inhibitedBy: [],
-    ...extra,
-  };
-}
+const alertJson: GettableAlert = {
+  annotations: {},
+  endsAt: '2026-03-15T11:00:00.000Z',
+  fingerprint: 'a1',
+  receivers: [{ name: 'ops' }],
+  startsAt: '2026-03-15T09:00:00.000Z',
+  status: { inhibitedBy: [], silencedBy: [], state: 'active' },
+  updatedAt: '2026-03-15T10:00:00.000Z',
+  labels: { alertname: 'A', job: 'api' },
+};
 
 async function setup() {
   const clock = new FakeClock(NOW);
@@ -254,58 +246,55 @@ describe('Alertmanager API v2: silences', () => {
 });
 
 describe('Alertmanager API v2: alerts', () => {
-  it('lists alerts with filters, leaving out resolved ones', async () => {
-    const { app, alerts } = await setup();
-    alerts.alerts = [
-      alert('a1', { alertname: 'A', job: 'api' }, { generatorURL: 'http://x/graph' }),
-      alert('a2', { alertname: 'A', job: 'db' }, { state: 'suppressed', silencedBy: ['s1'] }),
-      alert('b1', { alertname: 'B' }, { receivers: ['web'], state: 'suppressed', inhibitedBy: ['a1'] }),
-      alert('b2', { alertname: 'B' }, { receivers: ['web'], state: 'unprocessed' }),
-      alert('old', { alertname: 'A' }, { endsAtMs: NOW - 1 }),
-    ];
-    const fps = async (q: string): Promise<string[]> =>
-      (await app.inject({ url: `/api/v2/alerts${q}` }))
-        .json<{ fingerprint: string }[]>()
-        .map((a) => a.fingerprint);
-    expect(await fps('')).toEqual(['a1', 'a2', 'b1', 'b2']);
-    expect(await fps('?silenced=false')).toEqual(['a1', 'b1', 'b2']);
-    expect(await fps('?inhibited=false&unprocessed=false')).toEqual(['a1', 'a2']);
-    expect(await fps('?active=false')).toEqual(['a2', 'b1', 'b2']);
-    expect(await fps('?receiver=we.')).toEqual(['b1', 'b2']);
-    expect(await fps('?filter=alertname%3DA&filter=job%3D~%22a.*%22')).toEqual(['a1']);
-    expect(await fps('?filter=job!%3Dapi')).toEqual(['a2', 'b1', 'b2']);
+  it('takes the NotificationPipeline as its view (checked by the type checker)', () => {
+    expect(pipelineIsAView).toBe(true);
+  });
 
-    const [first] = (await app.inject({ url: '/api/v2/alerts' })).json<unknown[]>();
-    expect(first).toEqual({
-      annotations: {},
-      endsAt: '2026-03-15T11:00:00.000Z',
-      fingerprint: 'a1',
-      receivers: [{ name: 'ops' }],
-      startsAt: '2026-03-15T09:00:00.000Z',
-      status: { inhibitedBy: [], silencedBy: [], state: 'active' },
-      updatedAt: '2026-03-15T10:00:00.000Z',
-      generatorURL: 'http://x/graph',
-      labels: { alertname: 'A', job: 'api' },
+  const all = { active: true, silenced: true, inhibited: true, unprocessed: true };
+  const filters: { query: string; want: AlertFilter }[] = [
+    { query: '', want: { matchers: [], ...all } },
+    { query: '?silenced=false', want: { matchers: [], ...all, silenced: false } },
+    {
+      query: '?inhibited=0&unprocessed=no&active=false',
+      want: { matchers: [], ...all, inhibited: false, unprocessed: false, active: false },
+    },
+    { query: '?active=TRUE&silenced=1', want: { matchers: [], ...all } },
+    { query: '?receiver=we.', want: { matchers: [], ...all, receiver: 'we.' } },
+    {
+      query: '?filter=alertname%3DA&filter=job%3D~%22a.*%22&filter=env!~prod',
+      want: {
+        matchers: [
+          { type: '=', name: 'alertname', value: 'A' },
+          { type: '=~', name: 'job', value: 'a.*' },
+          { type: '!~', name: 'env', value: 'prod' },
+        ],
+        ...all,
+      },
+    },
+  ];
+  for (const c of filters) {
+    it(`asks the pipeline with the filter of ${JSON.stringify(c.query)}`, async () => {
+      const { app, alerts } = await setup();
+      const res = await app.inject({ url: `/api/v2/alerts${c.query}` });
+      expect(res.json()).toEqual([alertJson]);
+      const groups = await app.inject({ url: `/api/v2/alerts/groups${c.query}` });
+      expect(groups.json()).toEqual([
+        { alerts: [alertJson], labels: { alertname: 'A' }, receiver: { name: 'ops' } },
+      ]);
+      expect(alerts.filters).toEqual([c.want, c.want]);
     });
+  }
+
+  it('rejects a bad filter or receiver regex with 400', async () => {
+    const { app } = await setup();
     const badFilter = await app.inject({ url: '/api/v2/alerts?filter=foo' });
     expect([badFilter.statusCode, badFilter.json()]).toEqual([400, 'bad matcher format: foo']);
+    const badRe = await app.inject({ url: '/api/v2/alerts/groups?receiver=(' });
+    expect(badRe.statusCode).toBe(400);
+    expect(badRe.json()).toMatch(/^failed to parse receiver param: /);
   });
 
-  it('lists groups, filtering their alerts and dropping empty groups', async () => {
-    const { app, alerts } = await setup();
-    alerts.alerts = [
-      alert('a1', { alertname: 'A' }),
-      alert('b1', { alertname: 'B' }, { receivers: ['web'], silencedBy: ['x'], state: 'suppressed' }),
-    ];
-    const groups = (await app.inject({ url: '/api/v2/alerts/groups?silenced=false' })).json<
-      { labels: object; receiver: object; alerts: { fingerprint: string }[] }[]
-    >();
-    expect(groups.map((g) => [g.labels, g.receiver, g.alerts.map((a) => a.fingerprint)])).toEqual([
-      [{ alertname: 'A' }, { name: 'ops' }, ['a1']],
-    ]);
-  });
-
-  it('takes posted alerts, defaulting startsAt and leaving endsAt to the pipeline', async () => {
+  it('hands posted alerts to the pipeline, leaving absent times to it', async () => {
     const { app, alerts } = await setup();
     const res = await app.inject({
       method: 'POST',
@@ -318,19 +307,8 @@ describe('Alertmanager API v2: alerts', () => {
     });
     expect(res.statusCode).toBe(200);
     expect(alerts.posted).toEqual([
-      {
-        labels: { alertname: 'X', job: 'a' },
-        annotations: { summary: 's' },
-        startsAtMs: NOW,
-        generatorURL: '',
-      },
-      {
-        labels: { alertname: 'Y' },
-        annotations: {},
-        startsAtMs: NOW - H,
-        endsAtMs: NOW - H,
-        generatorURL: 'http://g',
-      },
+      { labels: { alertname: 'X', job: 'a' }, annotations: { summary: 's' }, generatorURL: '' },
+      { labels: { alertname: 'Y' }, annotations: {}, endsAtMs: NOW - H, generatorURL: 'http://g' },
       {
         labels: { alertname: 'Z' },
         annotations: {},
@@ -339,6 +317,21 @@ describe('Alertmanager API v2: alerts', () => {
         generatorURL: '',
       },
     ]);
+  });
+
+  it('reports the alerts the pipeline refuses and keeps the others', async () => {
+    const { app, alerts } = await setup();
+    alerts.refuse = (a) => (a.labels['alertname'] === 'bad' ? 'refused by the store' : undefined);
+    const res = await app.inject({
+      method: 'POST',
+      url: '/api/v2/alerts',
+      payload: [{ labels: { alertname: 'bad' } }, { labels: {} }, { labels: { alertname: 'good' } }],
+    });
+    expect([res.statusCode, res.json()]).toEqual([
+      400,
+      'at least one label pair required;refused by the store',
+    ]);
+    expect(alerts.posted.map((a) => a.labels['alertname'])).toEqual(['good']);
   });
 
   const badAlerts: { name: string; body: unknown; status: number; json: unknown }[] = [
@@ -366,6 +359,15 @@ describe('Alertmanager API v2: alerts', () => {
       body: [{ labels: { a: 1 } }],
       status: 422,
       json: { code: 601, message: '0.labels.a in body must be of type string: "number"' },
+    },
+    {
+      name: 'a body that is not an array',
+      body: { labels: { a: 'b' } },
+      status: 400,
+      json: {
+        code: 400,
+        message: 'parsing alerts body from "" failed, because the body is not a JSON array',
+      },
     },
   ];
   for (const c of badAlerts) {
@@ -530,8 +532,6 @@ describe('parseDateTime', () => {
       url: '/api/v2/alerts',
       payload: [{ labels: { a: 'b' }, startsAt: '0001-01-01T00:00:00Z', endsAt: '0001-01-01T00:00:00Z' }],
     });
-    expect(alerts.posted).toEqual([
-      { labels: { a: 'b' }, annotations: {}, startsAtMs: NOW, generatorURL: '' },
-    ]);
+    expect(alerts.posted).toEqual([{ labels: { a: 'b' }, annotations: {}, generatorURL: '' }]);
   });
 });

@@ -3,15 +3,12 @@ import { systemClock, type Clock } from '../../../base/clock.js';
 import { AppError, errorMessage } from '../../../base/errors.js';
 import { labelNameRe } from '../../../model/labels.js';
 import { translateRe2 } from '../../../promql/parser/regex.js';
-import {
-  compileMatcher,
-  matchesLabelSet,
-  parseMatchers,
-  type CompiledMatcher,
-  type SilenceMatcher,
-} from '../../../notify/silences/matcher.js';
+import { matcherType, parseMatchers } from '../../../notify/silences/matcher.js';
 import type { Silences } from '../../../notify/silences/silences.js';
+import type { AlertInput, InvalidAlert } from '../../../notify/alert-store.js';
+import type { AlertFilter } from '../../../notify/pipeline.js';
 import type { LabelSet } from '../../../notify/types.js';
+import type { GettableAlert, GettableAlertGroup } from '../../../notify/views.js';
 import { statusForCode } from '../../http/app.js';
 import {
   bodyObject,
@@ -35,55 +32,17 @@ import { registerMaintenanceWindowsApi } from './maintenance-windows.js';
  * Differences from Alertmanager are listed in docs/silences.md.
  */
 
-/** An alert as the API lists it (`GettableAlert`), times in ms since the epoch. */
-export interface ApiAlert {
-  readonly fingerprint: string;
-  readonly labels: LabelSet;
-  readonly annotations: LabelSet;
-  readonly startsAtMs: number;
-  readonly endsAtMs: number;
-  readonly updatedAtMs: number;
-  /** Empty when the producer gave none; then left out of the JSON as Alertmanager does. */
-  readonly generatorURL: string;
-  /** Names of the receivers its routes lead to. */
-  readonly receivers: readonly string[];
-  /** Alertmanager's alert state: `suppressed` when silenced, inhibited or in maintenance. */
-  readonly state: 'unprocessed' | 'active' | 'suppressed';
-  /** Silence and maintenance-window ids muting it. */
-  readonly silencedBy: readonly string[];
-  /** Fingerprints of alerts inhibiting it. */
-  readonly inhibitedBy: readonly string[];
-}
-
-/** An aggregation group (`AlertGroup`). */
-export interface ApiAlertGroup {
-  readonly labels: LabelSet;
-  readonly receiver: string;
-  readonly alerts: readonly ApiAlert[];
-}
-
-/** An alert posted by a client, checked by the API. Absent times are the pipeline's to fill. */
-export interface PostedAlert {
-  readonly labels: LabelSet;
-  readonly annotations: LabelSet;
-  /** Alertmanager's default when absent: `endsAt` if given, else the time of receipt. */
-  readonly startsAtMs: number;
-  /** Absent: the pipeline adds `resolve_timeout`. */
-  readonly endsAtMs?: number;
-  readonly generatorURL: string;
-}
-
 /**
- * What the API needs of the notification pipeline (the alert store and dispatcher). Implementations
- * are synchronous views of in-memory state; `put` may throw AppError `bad_input` or `limit`.
+ * What the API needs of the notification pipeline. `NotificationPipeline` (src/notify/pipeline.ts) implements it; tests
+ * use a small stand-in. Synchronous views of in-memory state.
  */
 export interface AlertsView {
-  /** Every alert the pipeline holds, resolved ones included (the API drops those). */
-  list(): readonly ApiAlert[];
-  /** The dispatcher's aggregation groups. */
-  groups(): readonly ApiAlertGroup[];
-  /** Takes in posted alerts, as Alertmanager's `POST /api/v2/alerts`. */
-  put(alerts: readonly PostedAlert[]): void;
+  /** `GET /api/v2/alerts`: unresolved alerts passing `filter`, in Alertmanager's JSON shape. */
+  alerts(filter: AlertFilter): readonly GettableAlert[];
+  /** `GET /api/v2/alerts/groups`: aggregation groups with their unresolved alerts passing `filter`. */
+  alertGroups(filter: AlertFilter): readonly GettableAlertGroup[];
+  /** Takes posted alerts; returns the refused ones with Alertmanager's reasons, storing the rest. */
+  put(alerts: readonly AlertInput[]): readonly InvalidAlert[];
 }
 
 /** `versionInfo` of `GET /api/v2/status`. */
@@ -188,26 +147,9 @@ function routes(app: FastifyInstance, deps: AlertmanagerApiDeps, clock: Clock): 
     return reply;
   });
 
-  app.get('/api/v2/alerts', (req) => {
-    const keep = alertFilter(req.query);
-    const now = clock.now();
-    return deps.alerts
-      .list()
-      .filter((a) => a.endsAtMs >= now && keep(a))
-      .map(encodeAlert);
-  });
+  app.get('/api/v2/alerts', (req) => deps.alerts.alerts(alertFilter(req.query)));
 
-  app.get('/api/v2/alerts/groups', (req) => {
-    const keep = alertFilter(req.query);
-    const now = clock.now();
-    const out: Record<string, unknown>[] = [];
-    for (const g of deps.alerts.groups()) {
-      const alerts = g.alerts.filter((a) => a.endsAtMs >= now && keep(a));
-      if (alerts.length === 0) continue;
-      out.push({ alerts: alerts.map(encodeAlert), labels: g.labels, receiver: { name: g.receiver } });
-    }
-    return out;
-  });
+  app.get('/api/v2/alerts/groups', (req) => deps.alerts.alertGroups(alertFilter(req.query)));
 
   app.post('/api/v2/alerts', (req, reply) => {
     if (!Array.isArray(req.body)) {
@@ -217,18 +159,17 @@ function routes(app: FastifyInstance, deps: AlertmanagerApiDeps, clock: Clock): 
         'parsing alerts body from "" failed, because the body is not a JSON array',
       );
     }
-    const now = clock.now();
     const errors: string[] = [];
-    const posted: PostedAlert[] = [];
+    const posted: AlertInput[] = [];
     for (const [i, item] of (req.body as unknown[]).entries()) {
       const a = bodyObject(item, 'alerts');
       const labels = labelSetField(a, 'labels', `${i}.labels`);
       if (labels === undefined) throw new SwaggerError(422, 602, `${i}.labels in body is required`);
       const annotations = labelSetField(a, 'annotations', `${i}.annotations`) ?? {};
-      const startsAt = dateTimeField(a, 'startsAt', `${i}.startsAt`, false);
-      const endsAt = dateTimeField(a, 'endsAt', `${i}.endsAt`, false);
+      const startsAtMs = dateTimeField(a, 'startsAt', `${i}.startsAt`, false);
+      const endsAtMs = dateTimeField(a, 'endsAt', `${i}.endsAt`, false);
       const generatorURL = optionalString(a, 'generatorURL', `${i}.generatorURL`) ?? '';
-      const problem = validateAlert(labels, startsAt, endsAt);
+      const problem = validateAlert(labels, startsAtMs, endsAtMs);
       if (problem !== undefined) {
         errors.push(problem);
         continue;
@@ -236,13 +177,13 @@ function routes(app: FastifyInstance, deps: AlertmanagerApiDeps, clock: Clock): 
       posted.push({
         labels,
         annotations,
-        startsAtMs: startsAt ?? endsAt ?? now,
-        ...(endsAt !== undefined ? { endsAtMs: endsAt } : {}),
+        ...(startsAtMs !== undefined ? { startsAtMs } : {}),
+        ...(endsAtMs !== undefined ? { endsAtMs } : {}),
         generatorURL,
       });
     }
     // Alertmanager keeps the valid alerts of a batch and reports the others.
-    if (posted.length > 0) deps.alerts.put(posted);
+    if (posted.length > 0) errors.push(...deps.alerts.put(posted).map((x) => x.reason));
     if (errors.length > 0) throw new AppError('bad_input', errors.join(';'));
     void reply.code(200).send();
     return reply;
@@ -268,49 +209,32 @@ function validateAlert(
   return undefined;
 }
 
-function encodeAlert(a: ApiAlert): Record<string, unknown> {
-  return {
-    annotations: a.annotations,
-    endsAt: formatDateTime(a.endsAtMs),
-    fingerprint: a.fingerprint,
-    receivers: a.receivers.map((name) => ({ name })),
-    startsAt: formatDateTime(a.startsAtMs),
-    status: { inhibitedBy: [...a.inhibitedBy], silencedBy: [...a.silencedBy], state: a.state },
-    updatedAt: formatDateTime(a.updatedAtMs),
-    ...(a.generatorURL !== '' ? { generatorURL: a.generatorURL } : {}),
-    labels: a.labels,
-  };
-}
-
-/** The `active`/`silenced`/`inhibited`/`unprocessed`/`receiver`/`filter` parameters as a predicate. */
-function alertFilter(query: unknown): (a: ApiAlert) => boolean {
+/** The `active`/`silenced`/`inhibited`/`unprocessed`/`receiver`/`filter` query parameters. */
+function alertFilter(query: unknown): AlertFilter {
   const flag = (name: string): boolean => {
     const v = queryList(query, name)[0];
     return v === undefined ? true : goBool(v);
   };
-  const active = flag('active');
-  const silenced = flag('silenced');
-  const inhibited = flag('inhibited');
-  const unprocessed = flag('unprocessed');
-  const receiverParam = queryList(query, 'receiver')[0];
-  let receiver: RegExp | undefined;
-  if (receiverParam !== undefined && receiverParam !== '') {
+  const receiver = queryList(query, 'receiver')[0];
+  if (receiver !== undefined && receiver !== '') {
     try {
-      receiver = new RegExp(`^(?:${translateRe2(receiverParam)})$`, 'su');
+      new RegExp(`^(?:${translateRe2(receiver)})$`, 'su');
     } catch (err) {
       throw new AppError('bad_input', `failed to parse receiver param: ${errorMessage(err)}`, { cause: err });
     }
   }
-  const matchers: CompiledMatcher[] = parseMatchers(queryList(query, 'filter')).map((m: SilenceMatcher, i) =>
-    compileMatcher(m, `filter[${i}]`, { allowAnyName: true }),
-  );
-  return (a) => {
-    if (receiver !== undefined && !a.receivers.some((r) => receiver.test(r))) return false;
-    if (!active && a.state === 'active') return false;
-    if (!unprocessed && a.state === 'unprocessed') return false;
-    if (!silenced && a.silencedBy.length > 0) return false;
-    if (!inhibited && a.inhibitedBy.length > 0) return false;
-    return matchesLabelSet(a.labels, matchers);
+  return {
+    // Regexes stay RE2 as written: the pipeline translates them.
+    matchers: parseMatchers(queryList(query, 'filter')).map((m) => ({
+      type: matcherType(m),
+      name: m.name,
+      value: m.value,
+    })),
+    active: flag('active'),
+    silenced: flag('silenced'),
+    inhibited: flag('inhibited'),
+    unprocessed: flag('unprocessed'),
+    ...(receiver !== undefined && receiver !== '' ? { receiver } : {}),
   };
 }
 
