@@ -1,5 +1,15 @@
-import { describe, expect, it } from 'vitest';
-import { needsUpdate, NotificationLog, type NotificationLogEntry } from './notification-log.js';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { RecordingLogger } from '../base/logger.js';
+import {
+  loadNotificationLog,
+  needsUpdate,
+  NotificationLog,
+  saveNotificationLog,
+  type NotificationLogEntry,
+} from './notification-log.js';
 
 const NOW = 1_800_000_000_000;
 const HOUR = 3_600_000;
@@ -113,5 +123,70 @@ describe('NotificationLog', () => {
     expect(log.gc(NOW + 30 * 60_000)).toBe(1);
     expect(log.get('{}:{a="1"}', 'dev')).toBeUndefined();
     expect(log.size).toBe(1);
+  });
+});
+
+describe('saveNotificationLog / loadNotificationLog', () => {
+  const dirs: string[] = [];
+  afterEach(() => {
+    for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+  });
+  function tmp(): string {
+    const d = mkdtempSync(join(tmpdir(), 'kanshi-nflog-'));
+    dirs.push(d);
+    return d;
+  }
+
+  it('round-trips the entries through a file, leaving no temp file', async () => {
+    const dir = tmp();
+    const file = join(dir, 'nflog.json');
+    const log = new NotificationLog();
+    log.log('{}/{a="b"}:{x="1"}', 'ops', entry(['f1', 'f2'], ['f3'], 0));
+    log.log('{}:{}', 'dev', entry([], ['f4'], 5000));
+    await saveNotificationLog(file, log);
+    const back = await loadNotificationLog(file, new RecordingLogger());
+    expect(back.snapshot()).toEqual(log.snapshot());
+    expect(back.get('{}/{a="b"}:{x="1"}', 'ops')).toEqual(entry(['f1', 'f2'], ['f3'], 0));
+    expect(readdirSync(dir)).toEqual(['nflog.json']);
+  });
+
+  const bad: { name: string; content: string | undefined; logged: string[] }[] = [
+    { name: 'a missing file', content: undefined, logged: [] },
+    {
+      name: 'a damaged file',
+      content: '{"version":1,"entr',
+      logged: ['cannot parse the notification log; starting without it'],
+    },
+    {
+      name: 'an unknown version',
+      content: '{"version":7,"entries":[]}',
+      logged: ['cannot parse the notification log; starting without it'],
+    },
+  ];
+  for (const c of bad) {
+    it(`starts empty from ${c.name}`, async () => {
+      const file = join(tmp(), 'nflog.json');
+      if (c.content !== undefined) writeFileSync(file, c.content);
+      const logger = new RecordingLogger();
+      expect((await loadNotificationLog(file, logger)).size).toBe(0);
+      expect(logger.records.map((r) => r.message)).toEqual(c.logged);
+    });
+  }
+
+  it('skips malformed entries and keeps the rest', async () => {
+    const file = join(tmp(), 'nflog.json');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        version: 1,
+        entries: [
+          { receiver: 'ops', groupKey: 'k', firing: ['a'], resolved: [], atMs: 5 },
+          { receiver: 'ops', groupKey: 'k2', firing: 'a', resolved: [], atMs: 5 },
+        ],
+      }),
+    );
+    const log = await loadNotificationLog(file, new RecordingLogger());
+    expect(log.size).toBe(1);
+    expect(log.get('k', 'ops')?.atMs).toBe(5);
   });
 });

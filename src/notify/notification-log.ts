@@ -1,8 +1,13 @@
+import { open, readFile, rename } from 'node:fs/promises';
+import path from 'node:path';
+import { errorMessage } from '../base/errors.js';
+import type { Logger } from '../base/logger.js';
+
 /**
  * What was last sent per aggregation group and receiver (Alertmanager's notification log, nflog), and
- * the deduplication decision made from it (notify.go `DedupStage.needsUpdate`). In memory: a restart
- * forgets it, so the first flush after a restart may resend once (the delivery queue dedupes what it
- * already delivered).
+ * the deduplication decision made from it (notify.go `DedupStage.needsUpdate`). Like Alertmanager's,
+ * the log can be kept in a file across restarts ({@link saveNotificationLog}), so alerts re-sent by
+ * their producers after a restart are not notified again before their repeat interval.
  */
 
 /** One entry: the alerts of the last notification, by fingerprint. */
@@ -71,6 +76,98 @@ export class NotificationLog {
   get size(): number {
     return this.#entries.size;
   }
+
+  /** The entries as plain data, for {@link saveNotificationLog}. */
+  snapshot(): NotificationLogSnapshot {
+    return {
+      entries: [...this.#entries].map(([k, e]) => {
+        const [receiver = '', groupKey = ''] = k.split('\u0000');
+        return { receiver, groupKey, firing: [...e.firing], resolved: [...e.resolved], atMs: e.atMs };
+      }),
+    };
+  }
+
+  /** Adds the entries of a snapshot (a later entry for the same key wins). */
+  restore(snap: NotificationLogSnapshot): void {
+    for (const e of snap.entries) {
+      this.log(e.groupKey, e.receiver, {
+        firing: new Set(e.firing),
+        resolved: new Set(e.resolved),
+        atMs: e.atMs,
+      });
+    }
+  }
+}
+
+/** The file form of the log: `{"version":1,"entries":[{receiver,groupKey,firing,resolved,atMs}]}`. */
+export interface NotificationLogSnapshot {
+  readonly entries: readonly {
+    readonly receiver: string;
+    readonly groupKey: string;
+    readonly firing: readonly string[];
+    readonly resolved: readonly string[];
+    readonly atMs: number;
+  }[];
+}
+
+/** Writes the log to `file` atomically (temp file, fsync, rename, directory fsync). Rejects on I/O errors. */
+export async function saveNotificationLog(file: string, log: NotificationLog): Promise<void> {
+  const tmp = `${file}.tmp`;
+  const fh = await open(tmp, 'w', 0o600);
+  try {
+    await fh.writeFile(JSON.stringify({ version: 1, ...log.snapshot() }));
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  await rename(tmp, file);
+  const dir = await open(path.dirname(file), 'r');
+  try {
+    await dir.sync();
+  } finally {
+    await dir.close();
+  }
+}
+
+/**
+ * Reads a log saved by {@link saveNotificationLog}; an empty log when the file does not exist. A file
+ * that cannot be read or parsed is logged and ignored (the first flushes may then notify again).
+ */
+export async function loadNotificationLog(file: string, logger: Logger): Promise<NotificationLog> {
+  const log = new NotificationLog();
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') {
+      logger.error(
+        { path: file, err: errorMessage(e) },
+        'cannot read the notification log; starting without it',
+      );
+    }
+    return log;
+  }
+  try {
+    const data = JSON.parse(text) as Partial<NotificationLogSnapshot> & { version?: number };
+    if (data.version !== 1 || !Array.isArray(data.entries))
+      throw new Error(`unknown format version ${String(data.version)}`);
+    log.restore({
+      entries: data.entries.filter(
+        (e) =>
+          typeof e.receiver === 'string' &&
+          typeof e.groupKey === 'string' &&
+          Array.isArray(e.firing) &&
+          Array.isArray(e.resolved) &&
+          typeof e.atMs === 'number',
+      ),
+    });
+  } catch (e) {
+    logger.error(
+      { path: file, err: errorMessage(e) },
+      'cannot parse the notification log; starting without it',
+    );
+  }
+  return log;
 }
 
 function key(groupKey: string, receiver: string): string {

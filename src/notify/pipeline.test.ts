@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FakeClock } from '../../test/support/fake-clock.js';
 import { nullLogger } from '../base/logger.js';
@@ -393,5 +396,61 @@ describe('NotificationPipeline API views and metrics', () => {
     await clock.advance(10 * M);
     expect(sent).toEqual([]);
     expect(clock.pending).toBe(0);
+  });
+});
+
+describe('NotificationPipeline restart', () => {
+  it('does not notify again after a restart what the saved notification log already has', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kanshi-pipeline-'));
+    try {
+      const notificationLogPath = join(dir, 'nflog.json');
+      const clock = new FakeClock(T0);
+      const sent: Notification[] = [];
+      const open = () =>
+        NotificationPipeline.open({
+          config: config(BASE),
+          silencer: new FakeSilencer(),
+          sink: { enqueue: (x) => sent.push(x) },
+          clock,
+          logger: nullLogger,
+          notificationLogPath,
+        });
+      const first = await open();
+      first.put([{ labels: { alertname: 'A' }, startsAtMs: T0 }]);
+      await clock.advance(30 * S);
+      expect(sent).toHaveLength(1);
+      await first.close();
+
+      // The producer re-sends the same alert after the restart; a new alert (its own group) still goes out.
+      await clock.advance(2 * M);
+      const second = await open();
+      second.put([{ labels: { alertname: 'A' }, startsAtMs: T0 }]);
+      await clock.advance(1 * M);
+      expect(sent).toHaveLength(1);
+      second.put([{ labels: { alertname: 'B' }, startsAtMs: T0 }]);
+      await clock.advance(1 * S);
+      expect(sent.map((n) => [(n.createdAtMs - T0) / S, n.alerts.map((a) => a.labels['alertname'])])).toEqual(
+        [
+          [30, ['A']],
+          [210, ['B']],
+        ],
+      );
+      await second.close();
+
+      // Without the saved log the restarted pipeline would have sent A again.
+      const third = new NotificationPipeline({
+        config: config(BASE),
+        silencer: new FakeSilencer(),
+        sink: { enqueue: (x) => sent.push(x) },
+        clock,
+        logger: nullLogger,
+      });
+      third.put([{ labels: { alertname: 'A' }, startsAtMs: T0 }]);
+      await clock.advance(1 * S);
+      expect(sent).toHaveLength(3);
+      await third.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -15,7 +15,12 @@ import { compareAlerts, Dispatcher, type FlushContext } from './dispatcher.js';
 import { Inhibitor } from './inhibit.js';
 import { commonLabels } from './label-set.js';
 import { compileRegex, matchesLabels, type Matcher } from './matchers.js';
-import { needsUpdate, NotificationLog } from './notification-log.js';
+import {
+  loadNotificationLog,
+  needsUpdate,
+  NotificationLog,
+  saveNotificationLog,
+} from './notification-log.js';
 import { buildRouteTree, type Route } from './route.js';
 import { isActive } from './time-intervals.js';
 import {
@@ -65,6 +70,10 @@ export interface NotificationPipelineOptions {
   readonly gcIntervalMs?: number;
   /** Notification IDs; a random UUID by default. */
   readonly newId?: () => string;
+  /** The notification log to start from (see {@link NotificationPipeline.open}); empty by default. */
+  readonly notificationLog?: NotificationLog;
+  /** Where the notification log is saved after every notification; nowhere by default. */
+  readonly notificationLogPath?: string;
 }
 
 /** Which alerts `alerts()` and `alertGroups()` return (the API v2 query parameters); all default true. */
@@ -90,7 +99,9 @@ interface Metrics {
 export class NotificationPipeline {
   readonly #options: NotificationPipelineOptions;
   readonly #store: AlertStore;
-  readonly #log = new NotificationLog();
+  readonly #log: NotificationLog;
+  #saving: Promise<void> | undefined;
+  #isLogDirty = false;
   readonly #history: AlertHistory;
   readonly #metrics: Metrics;
   readonly #gc = new AbortController();
@@ -110,6 +121,7 @@ export class NotificationPipeline {
   constructor(options: NotificationPipelineOptions) {
     this.#options = options;
     this.#history = options.history ?? nullAlertHistory;
+    this.#log = options.notificationLog ?? new NotificationLog();
     this.#config = options.config;
     this.#store = new AlertStore({
       clock: options.clock,
@@ -152,6 +164,18 @@ export class NotificationPipeline {
       this.#dispatcher.process(e.alert);
     });
     this.#gcDone = this.#gcLoop(options.gcIntervalMs ?? 30 * 60_000);
+  }
+
+  /**
+   * A pipeline whose notification log is loaded from, and saved to, `options.notificationLogPath`
+   * (Alertmanager's `nflog` file), so a restart does not notify again what was already sent.
+   */
+  static async open(options: NotificationPipelineOptions): Promise<NotificationPipeline> {
+    if (options.notificationLogPath === undefined || options.notificationLog !== undefined) {
+      return new NotificationPipeline(options);
+    }
+    const notificationLog = await loadNotificationLog(options.notificationLogPath, options.logger);
+    return new NotificationPipeline({ ...options, notificationLog });
   }
 
   /** The alert store (read it; put through {@link put}). */
@@ -259,6 +283,7 @@ export class NotificationPipeline {
     this.#unsubscribe();
     this.#gc.abort();
     await Promise.all([this.#dispatcher.close(), this.#gcDone]);
+    await this.#saving;
   }
 
   #newDispatcher(): Dispatcher {
@@ -376,8 +401,31 @@ export class NotificationPipeline {
       return false;
     }
     this.#log.log(ctx.groupKey, ctx.receiver, { firing, resolved, atMs: now });
+    this.#saveLog();
     this.#metrics.notifications.inc({ receiver: ctx.receiver });
     return true;
+  }
+
+  /** Saves the notification log in the background, one write at a time, the last state last. */
+  #saveLog(): void {
+    const file = this.#options.notificationLogPath;
+    if (file === undefined) return;
+    this.#isLogDirty = true;
+    if (this.#saving !== undefined) return;
+    this.#saving = (async () => {
+      while (this.#isLogDirty) {
+        this.#isLogDirty = false;
+        try {
+          await saveNotificationLog(file, this.#log);
+        } catch (e) {
+          this.#options.logger.error(
+            { path: file, err: errorMessage(e) },
+            'cannot save the notification log',
+          );
+        }
+      }
+      this.#saving = undefined;
+    })();
   }
 
   /** Records `opened` when an alert starts firing and `resolved` when it stops (or is deleted). */
