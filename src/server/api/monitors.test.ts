@@ -14,7 +14,16 @@ import {
   type MonitorSendReason,
 } from '../../rules/monitors/monitor-alert.js';
 import { MemoryCheckResultStore, registerCheckResults } from '../ingest/check-results.js';
-import { monitoredCheckResults, registerMonitorApi } from './monitors.js';
+import { labelsFromRecord } from '../../model/labels.js';
+import {
+  heartbeatOnRemoteWrite,
+  monitoredCheckResults,
+  pipelineNotifyFn,
+  registerMonitorApi,
+  toAlertInput,
+} from './monitors.js';
+import { RecordingLogger } from '../../base/logger.js';
+import type { AlertInput } from '../../notify/alert-store.js';
 
 const MIN = 60_000;
 
@@ -241,5 +250,56 @@ describe('monitors and the notification pipeline', () => {
     [{ a: 'ü', b: '', zz: 'x\u00ff', A: '1' }],
   ])('compute the same fingerprint as notify for %o', (labels) => {
     expect(fingerprintOf(labels)).toBe(fingerprint(labels));
+  });
+});
+
+describe('adaptors', () => {
+  it('hands monitor alerts to the pipeline with ms times and logs refused ones', () => {
+    const put: AlertInput[][] = [];
+    const logger = new RecordingLogger();
+    const notify = pipelineNotifyFn(
+      {
+        put: (alerts) => {
+          put.push([...alerts]);
+          return [{ index: 0, labels: alerts[0]!.labels, reason: 'bad' }];
+        },
+      },
+      logger,
+    );
+    const a = {
+      labels: { alertname: 'CheckFailed' },
+      annotations: { summary: 's' },
+      startsAt: '2023-11-14T22:13:20.000Z',
+      endsAt: '2023-11-14T22:17:20.000Z',
+      generatorURL: 'http://k/x',
+    };
+    notify([a], 'opened');
+    expect(put).toEqual([[toAlertInput(a)]]);
+    expect(toAlertInput(a)).toEqual({
+      labels: a.labels,
+      annotations: a.annotations,
+      startsAtMs: 1_700_000_000_000,
+      endsAtMs: 1_700_000_240_000,
+      generatorURL: 'http://k/x',
+    });
+    expect(logger.records.map((r) => r.message)).toEqual(['pipeline refused a monitor alert']);
+  });
+
+  it.each([
+    ['kanshi-agent', ['web-1']],
+    ['kanshi-agent/0.1.0', ['web-1']],
+    ['Prometheus/2.42.0', []],
+    [undefined, []],
+  ])('counts remote_write series from %s as reports', (userAgent, want) => {
+    const seen: string[] = [];
+    const onWrite = heartbeatOnRemoteWrite({ seen: (h) => void seen.push(h) });
+    onWrite(
+      [
+        labelsFromRecord({ __name__: 'node_load1', job: 'node', instance: 'web-1' }),
+        labelsFromRecord({ __name__: 'up', job: 'mysql', instance: 'db:9104' }),
+      ],
+      userAgent,
+    );
+    expect(seen).toEqual(want);
   });
 });

@@ -1,9 +1,14 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { AppError, errorMessage } from '../../base/errors.js';
+import type { Logger } from '../../base/logger.js';
 import type { CheckReportResponse, CheckReportResult } from '../../model/check-report.js';
+import type { Labels } from '../../model/labels.js';
+import type { AlertInput } from '../../notify/alert-store.js';
+import type { NotificationPipeline } from '../../notify/pipeline.js';
+import type { NotifierAlert } from '../../rules/group.js';
 import type { CheckMonitor } from '../../rules/monitors/check-monitor.js';
-import type { HeartbeatMonitor } from '../../rules/monitors/heartbeat.js';
-import type { MonitorAlertView } from '../../rules/monitors/monitor-alert.js';
+import { agentHostsOfSeries, type HeartbeatMonitor } from '../../rules/monitors/heartbeat.js';
+import type { MonitorAlertView, MonitorNotifyFn } from '../../rules/monitors/monitor-alert.js';
 import type { CheckResultStore, StoredCheckResult } from '../ingest/check-results.js';
 import { statusForCode } from '../http/app.js';
 
@@ -198,5 +203,50 @@ export function monitoredCheckResults(
     latest: (host: string, check: string): Promise<StoredCheckResult | undefined> =>
       inner.latest(host, check),
     list: (host?: string): Promise<StoredCheckResult[]> => inner.list(host),
+  };
+}
+
+/** An alert in Alertmanager's v2 postable shape as the pipeline's {@link AlertInput} (times in ms). */
+export function toAlertInput(a: NotifierAlert): AlertInput {
+  return {
+    labels: a.labels,
+    annotations: a.annotations,
+    startsAtMs: Date.parse(a.startsAt),
+    endsAtMs: Date.parse(a.endsAt),
+    generatorURL: a.generatorURL,
+  };
+}
+
+/**
+ * The monitors' notify callback over the notification pipeline: every hand-over is a `put`. Alerts
+ * the pipeline refuses are logged. The pipeline has no per-alert re-notification, so a `renotify`
+ * hand-over is a put like a `refresh` (TODO(#5): let the pipeline flush a group on `renotify`).
+ */
+export function pipelineNotifyFn(
+  pipeline: Pick<NotificationPipeline, 'put'>,
+  logger: Logger,
+): MonitorNotifyFn {
+  return (alerts, reason) => {
+    const invalid = pipeline.put(alerts.map(toAlertInput));
+    for (const x of invalid)
+      logger.error(
+        { labels: x.labels, reason: x.reason, sendReason: reason },
+        'pipeline refused a monitor alert',
+      );
+  };
+}
+
+/**
+ * What the remote_write receiver calls after a request is committed, so a Kanshi agent that sends
+ * only metrics still counts as reporting: the hosts of its series (`instance` of `job="node"` and
+ * `job="kanshi"` series) are seen by the heartbeat. Requests from other senders (User-Agent not
+ * `kanshi-agent…`) are ignored: their `instance` labels are scrape targets, not agents.
+ */
+export function heartbeatOnRemoteWrite(
+  heartbeat: Pick<HeartbeatMonitor, 'seen'>,
+): (series: Iterable<Labels>, userAgent: string | undefined) => void {
+  return (series, userAgent) => {
+    if (userAgent === undefined || !userAgent.startsWith('kanshi-agent')) return;
+    for (const host of agentHostsOfSeries(series)) heartbeat.seen(host);
   };
 }
