@@ -340,4 +340,21 @@ describe('DeliveryQueue', () => {
     ]);
     expect(q.owedCount).toBe(0);
   });
+
+  it('compacts its journal under a backlog and keeps what is owed', async () => {
+    const hook = new FakeIntegration('webhook[0]');
+    hook.behavior = (n) => (n.id === 'stuck' ? new Promise<void>(() => {}) : Promise.resolve());
+    const q = open([hook], { compactAfterBytes: 4000, closeTimeoutMs: 10 });
+    q.enqueue(notification('stuck'));
+    for (let i = 0; i < 100; i++) q.enqueue(notification(`n${i}`));
+    await settle();
+    expect(hook.sent).toHaveLength(100);
+    const size = journal().join('\n').length;
+    expect(size).toBeLessThan(8000);
+    expect(journal().some((l) => l.includes('"id":"stuck"'))).toBe(true);
+    await q.close();
+    queues.length = 0;
+    const reopened = open([hook]);
+    expect(reopened.owedCount).toBe(1);
+  });
 });

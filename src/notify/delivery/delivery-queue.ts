@@ -82,6 +82,8 @@ export interface DeliveryQueueOptions {
   readonly concurrency?: number;
   /** How long `close()` lets in-flight sends finish before aborting them (real ms). Default 10 s. */
   readonly closeTimeoutMs?: number;
+  /** Rewrite the journal with only the owed deliveries once it passes this many bytes. Default 4 MiB. */
+  readonly compactAfterBytes?: number;
   /** Uniform random in [0, 1) for jitter. Default Math.random. */
   readonly random?: () => number;
 }
@@ -92,6 +94,8 @@ type JournalRecord =
 
 interface Entry {
   readonly n: Notification;
+  /** Size of its enqueue record in the journal, in bytes (set when it starts). */
+  bytes?: number;
   /** Integrations that still owe this notification. */
   readonly owed: Set<string>;
 }
@@ -99,6 +103,8 @@ interface Entry {
 const JOURNAL = 'queue.jsonl';
 /** Journal bytes after which an empty queue truncates its journal. */
 const TRUNCATE_AFTER_BYTES = 64 * 1024;
+/** Journal bytes after which a non-empty queue rewrites it with only the owed deliveries. */
+const COMPACT_AFTER_BYTES = 4 * 1024 * 1024;
 /** How many completed notification ids are remembered to drop a repeated enqueue. */
 const SEEN_IDS = 10_000;
 
@@ -108,7 +114,7 @@ const RETRYABLE = new Set(['unavailable', 'timeout', 'io']);
 /** The delivery queue; see the file comment for its guarantees. */
 export class DeliveryQueue implements DeliverySink {
   readonly #o: Required<Omit<DeliveryQueueOptions, 'registry'>>;
-  readonly #fd: number;
+  #fd: number;
   readonly #entries = new Map<string, Entry>();
   readonly #seen = new Set<string>();
   readonly #tasks = new Set<Promise<void>>();
@@ -120,6 +126,8 @@ export class DeliveryQueue implements DeliverySink {
   readonly #attempts: Counter | undefined;
   readonly #length: Gauge | undefined;
   #journalBytes = 0;
+  /** Bytes of the enqueue records of owed notifications (what a compaction would keep, roughly). */
+  #liveBytes = 0;
   #owedCount = 0;
   #isClosed = false;
   /** Set once the journal is closed: its fd number may belong to another file by then. */
@@ -138,6 +146,7 @@ export class DeliveryQueue implements DeliverySink {
       concurrency: 4,
       closeTimeoutMs: 10_000,
       random: Math.random,
+      compactAfterBytes: COMPACT_AFTER_BYTES,
       ...options,
     };
     this.#fd = fd;
@@ -167,24 +176,8 @@ export class DeliveryQueue implements DeliverySink {
     try {
       mkdirSync(options.dir, { recursive: true });
       pending = existsSync(path) ? readJournal(readFileSync(path, 'utf8'), logger) : [];
-      // Rewrite with only what is owed: write a new file, fsync, rename over, fsync the directory.
-      const text = pending
-        .map(
-          (e) => `${JSON.stringify({ op: 'enqueue', n: e.n, owed: [...e.owed] } satisfies JournalRecord)}\n`,
-        )
-        .join('');
-      const tmp = `${path}.tmp`;
-      const tfd = openSync(tmp, 'w');
-      try {
-        writeSync(tfd, text);
-        fsyncSync(tfd);
-      } finally {
-        closeSync(tfd);
-      }
-      renameSync(tmp, path);
-      syncDirSync(options.dir);
+      bytes = writeSnapshot(options.dir, pending);
       fd = openSync(path, 'a');
-      bytes = Buffer.byteLength(text);
     } catch (e) {
       throw new AppError('io', `open delivery queue ${options.dir}: ${errorMessage(e)}`, { cause: e });
     }
@@ -258,6 +251,8 @@ export class DeliveryQueue implements DeliverySink {
 
   #start(e: Entry): void {
     this.#entries.set(e.n.id, e);
+    e.bytes = Buffer.byteLength(JSON.stringify({ op: 'enqueue', n: e.n, owed: [...e.owed] }));
+    this.#liveBytes += e.bytes;
     for (const integration of e.owed) {
       this.#setOwed(+1);
       const task: Promise<void> = this.#deliver(e, integration)
@@ -380,6 +375,7 @@ export class DeliveryQueue implements DeliverySink {
     this.#setOwed(-1);
     if (e.owed.size === 0) {
       this.#entries.delete(n.id);
+      this.#liveBytes -= e.bytes ?? 0;
       this.#seen.add(n.id);
       if (this.#seen.size > SEEN_IDS) {
         const oldest = this.#seen.values().next().value;
@@ -388,6 +384,14 @@ export class DeliveryQueue implements DeliverySink {
       if (this.#entries.size === 0 && this.#journalBytes > TRUNCATE_AFTER_BYTES && !this.#isClosed)
         this.#truncate();
     }
+    // Compact once the journal is large and mostly records of finished deliveries.
+    if (
+      this.#entries.size > 0 &&
+      this.#journalBytes > this.#o.compactAfterBytes &&
+      this.#journalBytes > 2 * this.#liveBytes &&
+      !this.#isClosed
+    )
+      this.#compact();
   }
 
   #recordAll(n: Notification, kind: 'notified' | 'notify_failed', detail: Record<string, string>): void {
@@ -407,6 +411,21 @@ export class DeliveryQueue implements DeliverySink {
       throw new AppError('io', `write delivery queue ${this.#o.dir}: ${errorMessage(e)}`, { cause: e });
     }
     this.#journalBytes += Buffer.byteLength(line);
+  }
+
+  /** Rewrites the journal with only the owed deliveries (atomically, by rename) and appends to it. */
+  #compact(): void {
+    if (this.#isFdClosed) return;
+    try {
+      const bytes = writeSnapshot(this.#o.dir, [...this.#entries.values()]);
+      const fd = openSync(join(this.#o.dir, JOURNAL), 'a');
+      closeSync(this.#fd);
+      this.#fd = fd;
+      this.#journalBytes = bytes;
+    } catch (e) {
+      // The old journal is still complete (the rename is atomic); the next finished delivery retries.
+      this.#o.logger.warn({ err: errorMessage(e) }, 'delivery queue journal compaction failed');
+    }
   }
 
   #truncate(): void {
@@ -468,6 +487,28 @@ function readJournal(text: string, logger: Logger): Entry[] {
     }
   });
   return [...entries.values()].filter((e) => e.owed.size > 0);
+}
+
+/**
+ * Writes `entries` (with what they still owe) as a new journal: a temporary file, fsync, rename over
+ * the journal, fsync of the directory. Returns its size in bytes.
+ */
+function writeSnapshot(dir: string, entries: readonly Entry[]): number {
+  const text = entries
+    .map((e) => `${JSON.stringify({ op: 'enqueue', n: e.n, owed: [...e.owed] } satisfies JournalRecord)}\n`)
+    .join('');
+  const path = join(dir, JOURNAL);
+  const tmp = `${path}.tmp`;
+  const fd = openSync(tmp, 'w');
+  try {
+    writeSync(fd, text);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, path);
+  syncDirSync(dir);
+  return Buffer.byteLength(text);
 }
 
 function syncDirSync(dir: string): void {
