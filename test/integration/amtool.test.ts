@@ -245,4 +245,40 @@ describe('amtool against Kanshi and Alertmanager', () => {
     expect(fromAm['alert query silenced']?.stdout).toContain('Foo');
     expect(fromKanshi).toEqual(fromAm);
   });
+
+  it('shows alerts in a maintenance window as suppressed to amtool (Kanshi only)', async () => {
+    const now = new Date();
+    const hhmm = `${String(now.getUTCHours()).padStart(2, '0')}:${String(now.getUTCMinutes()).padStart(2, '0')}`;
+    const weekday = ['sunday', 'monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday'][
+      now.getUTCDay()
+    ];
+    const res = await fetch(`${kanshi.url}/api/kanshi/v1/maintenance-windows`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        matchers: [{ name: 'env', value: 'staging', isRegex: false }],
+        recurrence: { kind: 'weekly', weekdays: [weekday], startTime: hhmm },
+        duration: '1h',
+        timeZone: 'UTC',
+        createdBy: 'ops',
+        comment: 'patch window',
+      }),
+    });
+    expect(res.status).toBe(200);
+    const { id } = (await res.json()) as { id: string };
+    expect((await amtool(kanshi.url, ['alert', 'add', 'alertname=Patched', 'env=staging'])).code).toBe(0);
+    expect((await amtool(kanshi.url, ['alert', 'add', 'alertname=Patched', 'env=prod'])).code).toBe(0);
+    const json = await amtool(kanshi.url, ['-o', 'json', 'alert', 'query', '-a', '-s', 'alertname=Patched']);
+    const alerts = JSON.parse(json.stdout) as {
+      labels: { env: string };
+      status: { state: string; silencedBy: string[] };
+    }[];
+    expect(alerts.map((a) => [a.labels.env, a.status.state, a.status.silencedBy]).sort()).toEqual([
+      ['prod', 'active', []],
+      ['staging', 'suppressed', [id]],
+    ]);
+    // amtool's default view leaves silenced alerts out.
+    const plain = await amtool(kanshi.url, ['alert', 'query', 'alertname=Patched']);
+    expect(plain.stdout.split('\n').filter((l) => l.startsWith('Patched'))).toHaveLength(1);
+  });
 });
