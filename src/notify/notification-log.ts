@@ -148,19 +148,18 @@ export async function loadNotificationLog(file: string, logger: Logger): Promise
     return log;
   }
   try {
-    const data = JSON.parse(text) as Partial<NotificationLogSnapshot> & { version?: number };
+    const data = JSON.parse(text) as { version?: unknown; entries?: unknown };
     if (data.version !== 1 || !Array.isArray(data.entries))
       throw new Error(`unknown format version ${String(data.version)}`);
-    log.restore({
-      entries: data.entries.filter(
-        (e) =>
-          typeof e.receiver === 'string' &&
-          typeof e.groupKey === 'string' &&
-          Array.isArray(e.firing) &&
-          Array.isArray(e.resolved) &&
-          typeof e.atMs === 'number',
-      ),
-    });
+    type Entry = NotificationLogSnapshot['entries'][number];
+    const isEntry = (e: Partial<Record<keyof Entry, unknown>>): boolean =>
+      typeof e.receiver === 'string' &&
+      typeof e.groupKey === 'string' &&
+      Array.isArray(e.firing) &&
+      Array.isArray(e.resolved) &&
+      typeof e.atMs === 'number';
+    const entries = (data.entries as Partial<Record<keyof Entry, unknown>>[]).filter(isEntry) as Entry[];
+    log.restore({ entries });
   } catch (e) {
     logger.error(
       { path: file, err: errorMessage(e) },
