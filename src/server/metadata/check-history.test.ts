@@ -313,3 +313,65 @@ describe('SqliteCheckResultStore.availability', () => {
     expect(store.availability('h', 'c', [])).toEqual([]);
   });
 });
+
+describe('SqliteCheckResultStore.availability over days', () => {
+  const DAY = 86_400_000;
+  const HOUR = 3_600_000;
+  const T0 = 20_000 * DAY; // a UTC midnight
+
+  it('sums spans across midnight exactly', async () => {
+    const store = new SqliteCheckResultStore(MetadataDb.open(':memory:'), {
+      clock: { now: () => T0 + 3 * DAY, sleep: () => Promise.resolve() },
+    });
+    const runs: CheckReportResult[] = [];
+    for (let t = T0; t < T0 + 3 * DAY; t += 10 * 60_000) {
+      const critical = t >= T0 + DAY - HOUR && t < T0 + DAY + HOUR;
+      runs.push(result('c', t, critical ? 'CRITICAL' : 'OK'));
+    }
+    await store.put('h', runs);
+    for (let i = 0; i < 2; i++) {
+      // The second time whole days come from the cache.
+      const [all, crossing] = store.availability('h', 'c', [
+        { fromMs: T0, toMs: T0 + 3 * DAY },
+        { fromMs: T0 + DAY - 90 * 60_000, toMs: T0 + DAY + 30 * 60_000 },
+      ]);
+      expect(all).toMatchObject({ criticalMs: 2 * HOUR, okMs: 70 * HOUR, noDataMs: 0, results: 432 });
+      expect(crossing).toMatchObject({ criticalMs: 90 * 60_000, okMs: 30 * 60_000, results: 12 });
+    }
+  });
+
+  it('answers as a store without cache after every kind of write', async () => {
+    // Deterministic PRNG (mulberry32), so a failure replays.
+    let seed = 12_345;
+    const rand = () => {
+      seed = (seed + 0x6d2b79f5) | 0;
+      let x = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+      x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
+      return ((x ^ (x >>> 14)) >>> 0) / 4_294_967_296;
+    };
+    const statuses: CheckStatus[] = ['OK', 'OK', 'OK', 'WARNING', 'CRITICAL', 'UNKNOWN'];
+    let now = T0;
+    const clock: Clock = { now: () => now, sleep: () => Promise.resolve() };
+    const db = MetadataDb.open(':memory:');
+    const cached = new SqliteCheckResultStore(db, { clock });
+    const windows = () => [
+      { fromMs: now - 3 * DAY, toMs: now },
+      { fromMs: now - DAY - 5 * HOUR, toMs: now - 2 * HOUR },
+      { fromMs: T0, toMs: now },
+    ];
+    for (let step = 0; step < 60; step++) {
+      now += Math.floor(rand() * 4 * HOUR);
+      const runs: CheckReportResult[] = [];
+      for (let i = 0; i < 5; i++) {
+        // Mostly recent runs, some late ones landing in days already summed, gaps now and then.
+        const back = rand() < 0.2 ? Math.floor(rand() * 2 * DAY) : Math.floor(rand() * HOUR);
+        runs.push(result('c', Math.max(T0, now - back), statuses[Math.floor(rand() * statuses.length)]));
+      }
+      await cached.put('h', runs);
+      const fresh = new SqliteCheckResultStore(db, { clock });
+      expect(cached.availability('h', 'c', windows()), `step ${step}`).toEqual(
+        fresh.availability('h', 'c', windows()),
+      );
+    }
+  });
+});

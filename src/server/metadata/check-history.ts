@@ -102,6 +102,8 @@ export class SqliteCheckResultStore implements CheckResultStore, CheckHistoryRea
   readonly #retentionMs: number;
   readonly #maxGapIntervals: number;
   readonly #defaultIntervalMs: number;
+  /** Coverage of whole past UTC days per check, keyed by {@link dayKey}. */
+  readonly #days = new Map<string, { intervalMs: number; coverage: Coverage }>();
 
   constructor(db: MetadataDb, options: SqliteCheckResultStoreOptions = {}) {
     this.#db = db;
@@ -157,6 +159,7 @@ export class SqliteCheckResultStore implements CheckResultStore, CheckHistoryRea
           duplicates++;
           continue;
         }
+        this.#days.delete(dayKey(host, r.check, Math.floor(r.started_at / DAY_MS) * DAY_MS));
         const current = latest.get(host, r.check) as { started_at: number } | undefined;
         if (current !== undefined && current.started_at > r.started_at) {
           stale++;
@@ -204,16 +207,94 @@ export class SqliteCheckResultStore implements CheckResultStore, CheckHistoryRea
   /**
    * Availability of one check in each of `windows` (docs/metadata.md). A result's status holds
    * from its start until the next result starts, but for at most `maxGapIntervals` × the check's
-   * interval (the median spacing of its last 101 results); time no result covers is no data. A window is
-   * cut to start at the check's first result (it did not exist before) and to end now.
+   * interval (the median spacing of its last 101 results); time no result covers is no data. A
+   * window is cut to start at the check's first result (it did not exist before) and to end now.
    * ratio = OK time / window length, so no data counts against availability like UNKNOWN.
+   *
+   * Whole UTC days before now are summed once and kept in memory (until a result lands in that
+   * day, the estimated interval changes, or retention runs), so a status board asking for 30 days
+   * every few seconds reads only today's results.
    */
   availability(host: string, check: string, windows: readonly Window[]): Availability[] {
     if (windows.length === 0) return [];
     const now = this.#clock.now();
-    const fromMs = Math.min(...windows.map((w) => w.fromMs));
-    const toMs = Math.min(now, Math.max(...windows.map((w) => w.toMs)));
-    // The last result before the widest window carries its status into it.
+    const recent = this.#db
+      .statement(
+        `SELECT started_at FROM check_results WHERE host = ? AND check_name = ? AND started_at < ?
+         ORDER BY started_at DESC LIMIT 101`,
+      )
+      .pluck()
+      .all(host, check, now) as number[];
+    const intervalMs = medianSpacing(recent, this.#defaultIntervalMs);
+    const maxCoverMs = this.#maxGapIntervals * intervalMs;
+    const first =
+      (this.#db
+        .statement(
+          'SELECT started_at FROM check_results WHERE host = ? AND check_name = ? ORDER BY started_at LIMIT 1',
+        )
+        .pluck()
+        .get(host, check) as number | undefined) ?? Infinity;
+    return windows.map((w) => {
+      const to = Math.max(Math.min(w.toMs, now), w.fromMs);
+      const from = Math.min(Math.max(w.fromMs, first), to);
+      const sum = emptyCoverage();
+      for (let t = from; t < to;) {
+        const dayStart = Math.floor(t / DAY_MS) * DAY_MS;
+        const end = Math.min(dayStart + DAY_MS, to);
+        const isWholeDay = t === dayStart && end === dayStart + DAY_MS && end <= now;
+        addCoverage(
+          sum,
+          isWholeDay
+            ? this.#dayCoverage(host, check, dayStart, intervalMs, maxCoverMs, now)
+            : this.#coverage(host, check, t, end, maxCoverMs, now),
+        );
+        t = end;
+      }
+      const total = to - from;
+      const covered = sum.OK + sum.WARNING + sum.CRITICAL + sum.UNKNOWN;
+      return {
+        fromMs: from,
+        toMs: to,
+        okMs: sum.OK,
+        warningMs: sum.WARNING,
+        criticalMs: sum.CRITICAL,
+        unknownMs: sum.UNKNOWN,
+        noDataMs: total - covered,
+        ratio: total > 0 ? sum.OK / total : null,
+        intervalMs,
+        results: sum.results,
+      };
+    });
+  }
+
+  /** {@link #coverage} of one whole UTC day, from the cache when computed with the same interval. */
+  #dayCoverage(
+    host: string,
+    check: string,
+    dayStart: number,
+    intervalMs: number,
+    maxCoverMs: number,
+    now: number,
+  ): Coverage {
+    const key = dayKey(host, check, dayStart);
+    const cached = this.#days.get(key);
+    if (cached !== undefined && cached.intervalMs === intervalMs) return cached.coverage;
+    const coverage = this.#coverage(host, check, dayStart, dayStart + DAY_MS, maxCoverMs, now);
+    if (this.#days.size >= MAX_CACHED_DAYS) this.#days.clear();
+    this.#days.set(key, { intervalMs, coverage });
+    return coverage;
+  }
+
+  /** Time in each status within [fromMs, toMs), and the results that started in it. */
+  #coverage(
+    host: string,
+    check: string,
+    fromMs: number,
+    toMs: number,
+    maxCoverMs: number,
+    now: number,
+  ): Coverage {
+    // The last result before the range carries its status into it.
     const before = this.#db
       .statement(
         `SELECT started_at, status FROM check_results WHERE host = ? AND check_name = ? AND started_at < ?
@@ -228,56 +309,16 @@ export class SqliteCheckResultStore implements CheckResultStore, CheckHistoryRea
       )
       .raw()
       .all(host, check, fromMs, toMs) as [number, string][];
-    const first = before
-      ? before[0]
-      : inside.length > 0
-        ? inside[0]![0]
-        : ((this.#db
-            .statement('SELECT MIN(started_at) FROM check_results WHERE host = ? AND check_name = ?')
-            .pluck()
-            .get(host, check) as number | null) ?? Infinity);
+    const out = emptyCoverage();
+    out.results = inside.length;
     const rows = before ? [before, ...inside] : inside;
-    const recent = this.#db
-      .statement(
-        `SELECT started_at FROM check_results WHERE host = ? AND check_name = ? AND started_at < ?
-         ORDER BY started_at DESC LIMIT 101`,
-      )
-      .pluck()
-      .all(host, check, toMs) as number[];
-    const intervalMs = medianSpacing(recent, this.#defaultIntervalMs);
-    const maxCoverMs = this.#maxGapIntervals * intervalMs;
-    // Coverage spans: [start, min(next start, start + maxCover, now)) with a status.
-    const spans: { start: number; end: number; status: string }[] = [];
     for (let i = 0; i < rows.length; i++) {
       const [start, status] = rows[i]!;
       const next = rows[i + 1]?.[0] ?? Infinity;
-      spans.push({ start, end: Math.min(next, start + maxCoverMs, now), status });
+      const d = Math.min(next, start + maxCoverMs, now, toMs) - Math.max(start, fromMs);
+      if (d > 0 && isStatus(status)) out[status] += d;
     }
-    return windows.map((w) => {
-      const to = Math.max(Math.min(w.toMs, now), w.fromMs);
-      const from = Math.min(Math.max(w.fromMs, first), to);
-      const ms: Record<CheckStatus, number> = { OK: 0, WARNING: 0, CRITICAL: 0, UNKNOWN: 0 };
-      let results = 0;
-      for (const s of spans) {
-        if (s.start >= w.fromMs && s.start < w.toMs) results++;
-        const d = Math.min(s.end, to) - Math.max(s.start, from);
-        if (d > 0) ms[s.status as CheckStatus] = (ms[s.status as CheckStatus] ?? 0) + d;
-      }
-      const total = to - from;
-      const covered = ms.OK + ms.WARNING + ms.CRITICAL + ms.UNKNOWN;
-      return {
-        fromMs: from,
-        toMs: to,
-        okMs: ms.OK,
-        warningMs: ms.WARNING,
-        criticalMs: ms.CRITICAL,
-        unknownMs: ms.UNKNOWN,
-        noDataMs: total - covered,
-        ratio: total > 0 ? ms.OK / total : null,
-        intervalMs,
-        results,
-      };
-    });
+    return out;
   }
 
   /**
@@ -286,6 +327,7 @@ export class SqliteCheckResultStore implements CheckResultStore, CheckHistoryRea
    */
   prune(nowMs: number): number {
     const cutoff = nowMs - this.#retentionMs;
+    this.#days.clear();
     const del = this.#db.statement(
       'DELETE FROM check_results WHERE host = ? AND check_name = ? AND started_at < ?',
     );
@@ -301,6 +343,33 @@ export class SqliteCheckResultStore implements CheckResultStore, CheckHistoryRea
       return deleted;
     });
   }
+}
+
+const DAY_MS = 86_400_000;
+/** Bound of the day cache (about 1 000 checks × 90 days); past it the cache starts over. */
+const MAX_CACHED_DAYS = 100_000;
+
+/** Milliseconds per status within a range, and how many results started in it. */
+type Coverage = Record<CheckStatus, number> & { results: number };
+
+function emptyCoverage(): Coverage {
+  return { OK: 0, WARNING: 0, CRITICAL: 0, UNKNOWN: 0, results: 0 };
+}
+
+function addCoverage(sum: Coverage, c: Coverage): void {
+  sum.OK += c.OK;
+  sum.WARNING += c.WARNING;
+  sum.CRITICAL += c.CRITICAL;
+  sum.UNKNOWN += c.UNKNOWN;
+  sum.results += c.results;
+}
+
+function isStatus(s: string): s is CheckStatus {
+  return s === 'OK' || s === 'WARNING' || s === 'CRITICAL' || s === 'UNKNOWN';
+}
+
+function dayKey(host: string, check: string, dayStart: number): string {
+  return `${host}\u0000${check}\u0000${dayStart}`;
 }
 
 /**
