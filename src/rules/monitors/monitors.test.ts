@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FakeClock } from '../../../test/support/fake-clock.js';
+import { Registry } from '../../exposition/registry.js';
+import { writeText } from '../../exposition/write-text.js';
 import type { NotifierAlert } from '../group.js';
 import { monitorsConfig } from './config.js';
 import { HOST_UNREACHABLE_INHIBIT_RULE } from './heartbeat.js';
@@ -34,10 +36,12 @@ describe('Monitors', () => {
   it('builds the monitors from the config and runs their loops', async () => {
     const clock = new FakeClock();
     const c = collector();
+    const registry = new Registry();
     const m = await Monitors.open({
       config: monitorsConfig.parse({ heartbeat: { after: '2m' }, thresholds: [threshold] }),
       clock,
       notify: c.notify,
+      registry,
     });
     expect(m.loadProblems).toEqual([]);
     expect(m.thresholds.groups[0]!.rules.map((r) => r.labels.severity)).toEqual(['warning', 'critical']);
@@ -50,6 +54,10 @@ describe('Monitors', () => {
     await running;
     await m.close();
     expect(c.log()).toEqual(['opened:HostUnreachable', 'refresh:HostUnreachable']);
+    const text = writeText(registry.collect());
+    expect(text).toContain('kanshi_monitor_open_alerts{severity="critical",source="heartbeat"} 1');
+    expect(text).toContain('kanshi_monitor_open_alerts{severity="warning",source="check"} 0');
+    expect(text).toContain('kanshi_monitor_known_hosts 1');
   });
 
   it('keeps the state in stateDir across a restart', async () => {

@@ -3,6 +3,9 @@ import path from 'node:path';
 import type { Clock } from '../../base/clock.js';
 import { errorMessage } from '../../base/errors.js';
 import { nullLogger, type Logger } from '../../base/logger.js';
+import type { Registry } from '../../exposition/registry.js';
+import { labelsFromRecord } from '../../model/labels.js';
+import type { MetricFamily } from '../../model/metric.js';
 import { CheckMonitor, type LoadReport } from './check-monitor.js';
 import type { MonitorsConfig } from './config.js';
 import { HeartbeatMonitor, HOST_UNREACHABLE_INHIBIT_RULE } from './heartbeat.js';
@@ -28,6 +31,8 @@ export interface MonitorsOptions {
   readonly externalURL?: string;
   /** Evaluation interval of the threshold rule group, ms; default the global one. */
   readonly thresholdIntervalMs?: number;
+  /** Receives `kanshi_monitor_open_alerts{source,severity}` and `kanshi_monitor_known_hosts`. */
+  readonly registry?: Registry;
 }
 
 /** See the module comment. */
@@ -81,6 +86,7 @@ export class Monitors {
     const thresholds = compileThresholds(config.thresholds, {
       ...(options.thresholdIntervalMs === undefined ? {} : { intervalMs: options.thresholdIntervalMs }),
     });
+    options.registry?.addCollector(() => monitorFamilies(checks, heartbeat));
     return new Monitors(
       {
         checks,
@@ -115,4 +121,33 @@ export class Monitors {
       }
     }
   }
+}
+
+function monitorFamilies(checks: CheckMonitor, heartbeat: HeartbeatMonitor | undefined): MetricFamily[] {
+  const counts = new Map<string, number>();
+  for (const source of ['check', 'heartbeat'])
+    for (const severity of ['warning', 'critical']) counts.set(`${source}\u0000${severity}`, 0);
+  for (const a of [...checks.alerts(), ...(heartbeat?.alerts() ?? [])]) {
+    const key = `${a.source}\u0000${a.severity}`;
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  const families: MetricFamily[] = [
+    {
+      name: 'kanshi_monitor_open_alerts',
+      type: 'gauge',
+      help: 'Open check and heartbeat alerts, by source and severity.',
+      samples: [...counts].map(([key, value]) => {
+        const [source = '', severity = ''] = key.split('\u0000');
+        return { name: 'kanshi_monitor_open_alerts', labels: labelsFromRecord({ source, severity }), value };
+      }),
+    },
+  ];
+  if (heartbeat)
+    families.push({
+      name: 'kanshi_monitor_known_hosts',
+      type: 'gauge',
+      help: 'Hosts the heartbeat watches.',
+      samples: [{ name: 'kanshi_monitor_known_hosts', labels: [], value: heartbeat.hosts().length }],
+    });
+  return families;
 }
