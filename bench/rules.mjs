@@ -25,6 +25,10 @@ const { values } = parseArgs({
     seconds: { type: 'string', default: '180' },
     warmup: { type: 'string', default: '75' },
     json: { type: 'boolean', default: false },
+    // Only the evaluation, in this process: the rule groups over the embedded TSDB fed directly
+    // (no HTTP, no scrape), CPU time per cycle from process.cpuUsage(). No Prometheus.
+    'eval-only': { type: 'boolean', default: false },
+    cycles: { type: 'string', default: '10' },
   },
 });
 const numRules = Number(values.rules);
@@ -156,6 +160,91 @@ function sumMetric(text, name) {
     n++;
   }
   return { sum, n };
+}
+
+/** `--eval-only`: CPU of `RuleGroup.evaluate` per cycle over the TSDB, on a fake timeline. */
+async function evalOnly() {
+  const dist = (p) => new URL(`../dist/${p}`, import.meta.url).href;
+  const { TSDB } = await import(dist('tsdb/tsdb.js'));
+  const { Engine, queryFnFor } = await import(dist('promql/index.js'));
+  const { RuleGroup } = await import(dist('rules/group.js'));
+  const { parseRuleFile } = await import(dist('rules/rule-file.js'));
+  const { labelsFromRecord } = await import(dist('model/labels.js'));
+  const dbDir = await mkdtemp(path.join(os.tmpdir(), 'kanshi-bench-rules-eval-'));
+  const store = await TSDB.open(dbDir);
+  let now = Date.now() - 3_600_000;
+  const clock = { now: () => now, sleep: async () => {} };
+  const half = Math.floor(numSeries / 2);
+  const sel = Math.max(1, Math.floor(half / HOSTS));
+  const rand = prng(42);
+  const mk = (name, i) =>
+    labelsFromRecord({
+      __name__: name,
+      sel: `s${Math.floor(i / HOSTS) % sel}`,
+      host: `h${i % HOSTS}`,
+      job: 'bench',
+    });
+  const loadL = Array.from({ length: half }, (_, i) => mk('bench_load', i));
+  const reqL = Array.from({ length: half }, (_, i) => mk('bench_requests_total', i));
+  const load = new Float64Array(half).map(() => 30 + rand() * 40);
+  const reqs = new Float64Array(half);
+  const ingest = async () => {
+    const app = store.appender();
+    for (let i = 0; i < half; i++) {
+      load[i] = 50 + 0.9 * (load[i] - 50) + (rand() - 0.5) * 20;
+      reqs[i] += rand() * 1000 * (1 + (i % 7));
+      app.append(loadL[i], now, load[i]);
+      app.append(reqL[i], now, Math.round(reqs[i]));
+    }
+    await app.commit();
+  };
+  const { groups: configs, diagnostics } = parseRuleFile(ruleFile(sel), 'rules.yml');
+  if (!configs) throw new Error(JSON.stringify(diagnostics));
+  const queryFn = queryFnFor(new Engine(store));
+  const groups = configs.map((c) => new RuleGroup(c, { queryFn, appendable: store, clock }));
+  for (let i = 0; i < 25; i++) {
+    await ingest();
+    now += INTERVAL_S * 1000;
+  }
+  const cycles = Number(values.cycles);
+  let cpu = 0;
+  let wall = 0;
+  for (let c = 0; c < cycles + 2; c++) {
+    await ingest();
+    const u = process.cpuUsage();
+    const t = performance.now();
+    for (const g of groups) await g.evaluate(now);
+    const d = process.cpuUsage(u);
+    if (c >= 2) {
+      cpu += (d.user + d.system) / 1e6;
+      wall += (performance.now() - t) / 1000;
+    }
+    now += INTERVAL_S * 1000;
+  }
+  const alerts = groups
+    .flatMap((g) => g.rules)
+    .reduce((n, r) => n + [...r.active.values()].filter((a) => a.state !== 'inactive').length, 0);
+  await store.close();
+  await rm(dbDir, { recursive: true, force: true });
+  const result = {
+    rules: numRules,
+    series: numSeries,
+    cycles,
+    evalCpuSecondsPerCycle: cpu / cycles,
+    evalWallSecondsPerCycle: wall / cycles,
+    evalCpuShareOfOneCorePercent: (cpu / cycles / INTERVAL_S) * 100,
+    activeAlerts: alerts,
+  };
+  if (values.json) console.log(JSON.stringify(result, null, 2));
+  else
+    console.log(
+      `${numRules} rules over ${numSeries} series, ${cycles} cycles in-process: ${(result.evalCpuSecondsPerCycle * 1000).toFixed(0)} ms CPU and ${(result.evalWallSecondsPerCycle * 1000).toFixed(0)} ms wall per cycle = ${result.evalCpuShareOfOneCorePercent.toFixed(1)} % of one core at ${INTERVAL_S} s; ${alerts} active alerts`,
+    );
+}
+
+if (values['eval-only']) {
+  await evalOnly();
+  process.exit(0);
 }
 
 const children = [];
