@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RecordingLogger } from '../../base/logger.js';
+import { Registry } from '../../exposition/registry.js';
+import { writeText } from '../../exposition/write-text.js';
 import { FakeClock } from '../../../test/support/fake-clock.js';
 import type { MaintenanceWindowSpec } from './maintenance.js';
 import type { SilenceMatcher } from './matcher.js';
@@ -283,6 +285,51 @@ describe('Silences', () => {
     expect(s.get(id)).toBeUndefined();
     ac.abort();
     await running;
+  });
+});
+
+describe('Silences metrics', () => {
+  it('counts silences by state and windows by whether they are in force', async () => {
+    const clock = new FakeClock(Date.parse('2026-03-15T03:30:00Z'));
+    const registry = new Registry();
+    const s = await Silences.open({ clock, registry });
+    const now = clock.now();
+    await s.set({ matchers: [eq('a', 'b')], endsAtMs: now + H, createdBy: 'a', comment: '' });
+    await s.set({
+      matchers: [eq('a', 'c')],
+      startsAtMs: now + H,
+      endsAtMs: now + 2 * H,
+      createdBy: 'a',
+      comment: '',
+    });
+    await s.putWindow({
+      matchers: [eq('env', 'x')],
+      recurrence: { kind: 'cron', expression: '0 3 * * *' },
+      durationMs: H,
+      timeZone: 'UTC',
+      createdBy: 'a',
+      comment: '',
+    });
+    const text = writeText(registry.collect());
+    expect(text).toContain('kanshi_silences{state="active"} 1\n');
+    expect(text).toContain('kanshi_silences{state="pending"} 1\n');
+    expect(text).toContain('kanshi_silences{state="expired"} 0\n');
+    expect(text).toContain('kanshi_maintenance_windows{state="active"} 1\n');
+    expect(text).toContain('kanshi_maintenance_windows{state="inactive"} 0\n');
+  });
+
+  it('counts failed snapshot writes and rejects the change with an io error', async () => {
+    const clock = new FakeClock();
+    const registry = new Registry();
+    const s = await Silences.open({
+      clock,
+      registry,
+      snapshotPath: path.join(dir, 'missing', 'silences.json'),
+    });
+    await expect(
+      s.set({ matchers: [eq('a', 'b')], endsAtMs: clock.now() + H, createdBy: 'a', comment: '' }),
+    ).rejects.toMatchObject({ code: 'io' });
+    expect(writeText(registry.collect())).toContain('kanshi_silences_snapshot_failures_total 1\n');
   });
 });
 

@@ -2,6 +2,9 @@ import { randomUUID } from 'node:crypto';
 import type { Clock } from '../../base/clock.js';
 import { AppError, errorMessage } from '../../base/errors.js';
 import { nullLogger, type Logger } from '../../base/logger.js';
+import type { Counter, Registry } from '../../exposition/registry.js';
+import { labelsFromRecord } from '../../model/labels.js';
+import type { MetricFamily } from '../../model/metric.js';
 import type { LabelSet, MuteState, Silencer } from '../types.js';
 import {
   compileWindow,
@@ -61,6 +64,11 @@ export interface SilencesOptions {
   readonly retentionMs?: number;
   /** Period of the GC in {@link Silences.run}, ms. Default 15 min as Alertmanager's maintenance. */
   readonly maintenanceIntervalMs?: number;
+  /**
+   * Receives `kanshi_silences{state}`, `kanshi_maintenance_windows{state}` (active/inactive) and
+   * `kanshi_silences_snapshot_failures_total` when given.
+   */
+  readonly registry?: Registry;
 }
 
 interface StoredSilence {
@@ -80,6 +88,7 @@ export class Silences implements Silencer {
   readonly #silences = new Map<string, StoredSilence>();
   readonly #windows = new Map<string, CompiledWindow>();
   #writing: Promise<void> = Promise.resolve();
+  readonly #snapshotFailures: Counter | undefined;
 
   private constructor(options: SilencesOptions) {
     this.#clock = options.clock;
@@ -87,6 +96,38 @@ export class Silences implements Silencer {
     this.#path = options.snapshotPath;
     this.#retentionMs = options.retentionMs ?? DEFAULT_RETENTION_MS;
     this.#intervalMs = options.maintenanceIntervalMs ?? 15 * 60_000;
+    this.#snapshotFailures = options.registry?.counter(
+      'kanshi_silences_snapshot_failures_total',
+      'Writes of the silences snapshot file that failed.',
+    );
+    options.registry?.addCollector(() => this.#families());
+  }
+
+  #families(): MetricFamily[] {
+    const now = this.#clock.now();
+    const silences: Record<SilenceState, number> = { active: 0, pending: 0, expired: 0 };
+    for (const { silence } of this.#silences.values()) silences[silenceState(silence, now)]++;
+    let active = 0;
+    for (const w of this.#windows.values()) if (w.schedule.activeAt(now) !== undefined) active++;
+    const windows = { active, inactive: this.#windows.size - active };
+    const gauge = (name: string, help: string, counts: Record<string, number>): MetricFamily => ({
+      name,
+      type: 'gauge',
+      help,
+      samples: Object.entries(counts).map(([state, value]) => ({
+        name,
+        labels: labelsFromRecord({ state }),
+        value,
+      })),
+    });
+    return [
+      gauge('kanshi_silences', 'Silences kept, by state.', silences),
+      gauge(
+        'kanshi_maintenance_windows',
+        'Maintenance windows, by whether one of their windows is in force.',
+        windows,
+      ),
+    ];
   }
 
   /** Opens the store, loading the snapshot file when there is one. Never fails on a damaged file. */
@@ -318,6 +359,7 @@ export class Silences implements Silencer {
       try {
         await writeSnapshot(path, snap);
       } catch (err) {
+        this.#snapshotFailures?.inc();
         this.#log.error({ path, err: errorMessage(err) }, 'writing the silences snapshot failed');
         throw new AppError('io', `write silences snapshot ${path}: ${errorMessage(err)}`, { cause: err });
       }
