@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
+import { request } from 'node:https';
 import { AppError, errorMessage } from '../../base/errors.js';
 import { KANSHI_VERSION } from '../../base/version.js';
-import { tlsFetch } from '../../scrape/tls-fetch.js';
 import type { NotifyHttpConfig } from './schema.js';
 
 /**
@@ -73,15 +73,7 @@ export function redactUrl(url: string): string {
 export async function postJson(url: string, body: unknown, options: PostJsonOptions): Promise<string> {
   const auth = await authHeader(options.httpConfig);
   const tls = options.httpConfig?.tls_config;
-  const doFetch =
-    options.fetch ??
-    (tls
-      ? tlsFetch({
-          insecureSkipVerify: tls.insecure_skip_verify,
-          ...(tls.ca_file !== undefined ? { caFile: tls.ca_file } : {}),
-          ...(tls.server_name !== undefined ? { serverName: tls.server_name } : {}),
-        })
-      : fetch);
+  const doFetch = options.fetch ?? (tls ? tlsPostFetch(tls) : fetch);
   const timeout = options.timeoutMs !== undefined && options.timeoutMs > 0 ? options.timeoutMs : undefined;
   const signal =
     timeout !== undefined ? AbortSignal.any([options.signal, AbortSignal.timeout(timeout)]) : options.signal;
@@ -131,4 +123,49 @@ export async function resolveUrl(url: string | undefined, urlFile: string | unde
   if (url !== undefined) return url;
   if (urlFile !== undefined) return readSecretFile(urlFile);
   throw new AppError('bad_input', 'no url configured');
+}
+
+type TlsConfig = NonNullable<NotifyHttpConfig['tls_config']>;
+
+/**
+ * A fetch for POSTs to https URLs with `tls_config` (insecure_skip_verify, ca_file, server_name), which
+ * Node's global fetch cannot take without undici's dispatcher API; plain http goes to the global fetch.
+ * Redirects are not followed. The CA file is read at every request, as certificates rotate.
+ */
+function tlsPostFetch(tls: TlsConfig): typeof fetch {
+  return async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
+    const url = new URL(input instanceof Request ? input.url : String(input));
+    if (url.protocol !== 'https:') return fetch(input, init);
+    const ca = tls.ca_file !== undefined ? await readFile(tls.ca_file) : undefined;
+    const headers: Record<string, string> = {};
+    new Headers(init?.headers).forEach((v, k) => {
+      headers[k] = v;
+    });
+    const body = typeof init?.body === 'string' ? init.body : '';
+    return new Promise<Response>((resolve, reject) => {
+      const req = request(
+        url,
+        {
+          method: init?.method ?? 'POST',
+          headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) },
+          rejectUnauthorized: !tls.insecure_skip_verify,
+          ...(ca !== undefined ? { ca } : {}),
+          ...(tls.server_name !== undefined ? { servername: tls.server_name } : {}),
+          ...(init?.signal ? { signal: init.signal } : {}),
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('error', reject);
+          res.on('end', () => {
+            const status = res.statusCode ?? 0;
+            const text = Buffer.concat(chunks);
+            resolve(new Response(status === 204 || status === 304 ? null : text, { status }));
+          });
+        },
+      );
+      req.on('error', reject);
+      req.end(body);
+    });
+  };
 }

@@ -1,6 +1,11 @@
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { makeSelfSignedCert } from '../../../test/support/self-signed-cert.js';
 import { AppError } from '../../base/errors.js';
 import { buildIntegrations } from './build-integrations.js';
 import { receiverSchema } from './schema.js';
@@ -363,5 +368,39 @@ describe('buildIntegrations', () => {
     expect(() =>
       buildIntegrations(receiverSchema.parse({ name: 'r', email_configs: [{ to: 'a@b' }] })),
     ).toThrow(/no from address/);
+  });
+});
+
+describe('https with tls_config', () => {
+  it('verifies against ca_file, refuses an unknown CA, and skips verification when told', async () => {
+    const tmp = mkdtempSync(join(tmpdir(), 'kanshi-tls-'));
+    const cert = makeSelfSignedCert(tmp);
+    const bodies: unknown[] = [];
+    const srv = createHttpsServer({ key: cert.keyPem, cert: cert.certPem }, (req, res) => {
+      let b = '';
+      req.setEncoding('utf8');
+      req.on('data', (c: string) => (b += c));
+      req.on('end', () => {
+        bodies.push(JSON.parse(b));
+        res.writeHead(200).end('ok');
+      });
+    });
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+    const url = `https://127.0.0.1:${(srv.address() as AddressInfo).port}/hook`;
+    try {
+      const send = (tls_config?: Record<string, unknown>) =>
+        integrations({
+          webhook_configs: [{ url, ...(tls_config ? { http_config: { tls_config } } : {}) }],
+        })[0]!.send(notification, new AbortController().signal);
+      await send({ ca_file: cert.certPath });
+      await send({ insecure_skip_verify: true });
+      const err = await send().catch((e: unknown) => e);
+      expect((err as AppError).code).toBe('unavailable');
+      expect(bodies).toHaveLength(2);
+      expect(bodies[0]).toMatchObject({ version: '4', groupKey: notification.groupKey });
+    } finally {
+      await new Promise<void>((r) => srv.close(() => r()));
+      rmSync(tmp, { recursive: true, force: true });
+    }
   });
 });
