@@ -205,6 +205,21 @@ describe.skipIf(!hasChromium || !isBuilt)('web UI end to end', () => {
     },
   );
 
+  it('draws an ad-hoc dashboard from the queries in the address', async () => {
+    const page = await open(
+      'light',
+      '/dashboards/adhoc?q=node_load1&q=node_load5&unit=short&from=now-2h&to=now',
+    );
+    for (const id of ['q0', 'q1']) {
+      const chart = page.locator(`[data-panel="${id}"] .chart[data-points]`);
+      await chart.waitFor();
+      expect(Number(await chart.getAttribute('data-points'))).toBeGreaterThan(200);
+    }
+    expect(await page.locator('[data-panel="q1"] h3').textContent()).toBe('node_load5');
+    await shot(page, 'adhoc-light');
+    await page.close();
+  });
+
   it('completes metric names from the server in the editor', async () => {
     const page = await open('light', '/explore');
     await page.locator('.cm-content').click();

@@ -10,6 +10,7 @@ import { useTheme, type ThemeChoice } from './theme.js';
 // Pages with charts or the editor are separate chunks: the first load is the shell and overview.
 const HostPage = lazy(() => import('./pages/host.js'));
 const ExplorePage = lazy(() => import('./pages/explore.js'));
+const AdhocDashboardPage = lazy(() => import('./pages/adhoc-dashboard.js'));
 
 const NAV: readonly { path: string; key: MessageKey }[] = [
   { path: '/', key: 'nav.overview' },
@@ -46,6 +47,8 @@ function route(pathname: string): { page: ReactNode; title?: MessageKey } {
       return { page: <ExplorePage />, title: 'nav.explore' };
     case '/services':
       return { page: <ComingSoonPage title="nav.services" what="soon.services" />, title: 'nav.services' };
+    case '/dashboards/adhoc':
+      return { page: <AdhocDashboardPage />, title: 'adhoc.title' };
     case '/dashboards':
       return {
         page: <ComingSoonPage title="nav.dashboards" what="soon.dashboards" />,

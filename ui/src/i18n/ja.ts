@@ -115,6 +115,10 @@ export const ja: Record<MessageKey, string> = {
   'explore.copyLink': 'リンクをコピー',
   'explore.copied': 'リンクをコピーしました',
   'explore.editorLoading': 'エディターを読み込み中…',
+  'adhoc.title': 'アドホック ダッシュボード',
+  'adhoc.empty':
+    'アドレスにグラフごとに q=<PromQL> パラメーターを 1 つ追加するか、エクスプローラーから始めてください。',
+  'explore.openAsPanel': 'ダッシュボードのパネルとして開く',
   'soon.title': '{page}: 準備中',
   'soon.body': 'このページは作成中です。それまではエクスプローラーで任意の PromQL を実行できます。',
   'soon.services': 'HTTP リクエストのヒストグラムを公開するジョブごとの RED とゴールデンシグナル。',

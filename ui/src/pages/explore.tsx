@@ -12,7 +12,7 @@ import {
   parseDurationMs,
   resolveRange,
 } from '../lib/time-range.js';
-import { updateSearch, useSearchParams } from '../router.js';
+import { Link, updateSearch, useSearchParams } from '../router.js';
 import { useAsync } from '../use-async.js';
 import { useRangeParams } from './range-params.js';
 
@@ -152,6 +152,13 @@ export default function ExplorePage() {
           >
             {copied ? t('explore.copied') : t('explore.copyLink')}
           </button>
+          {expr.trim() !== '' && (
+            <Link
+              to={`/dashboards/adhoc?${new URLSearchParams({ q: expr, from: range.from, to: range.to }).toString()}`}
+            >
+              {t('explore.openAsPanel')}
+            </Link>
+          )}
         </div>
       </form>
       <div className="explore-bar">

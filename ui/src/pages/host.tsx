@@ -1,10 +1,10 @@
-import { fetchChecks, queryRange } from '../api/prom.js';
+import { fetchChecks } from '../api/prom.js';
 import { AsyncView } from '../components/async-view.js';
-import { TimeChart, type ChartSeries } from '../components/time-chart.js';
+import { QueryPanel } from '../components/query-panel.js';
 import { TimeRangePicker } from '../components/time-range-picker.js';
 import { useI18n } from '../i18n/i18n-context.js';
-import { expandQuery, legendParams, USE_PANELS, type PanelDef } from '../lib/host-panels.js';
-import { alignMatrix, legendFor } from '../lib/series.js';
+import { expandQuery, legendParams, USE_PANELS } from '../lib/host-panels.js';
+import { legendFor } from '../lib/series.js';
 import {
   absoluteRange,
   autoStepMs,
@@ -19,63 +19,6 @@ import { useRangeParams } from './range-params.js';
 
 /** How often a page over a range ending now reloads its graphs, ms. */
 const GRAPH_REFRESH_MS = 30_000;
-
-function Panel({
-  def,
-  host,
-  range,
-  onZoom,
-}: {
-  def: PanelDef;
-  host: string;
-  range: { startMs: number; endMs: number; stepMs: number };
-  onZoom: (a: number, b: number) => void;
-}) {
-  const { t, lang } = useI18n();
-  const rateWindow = formatDurationMs(rateWindowMs(range.stepMs));
-  const state = useAsync(async (signal) => {
-    const results = await Promise.all(
-      def.queries.map((q) => queryRange(expandQuery(q.expr, { host, rateWindow }), range, signal)),
-    );
-    const all = results.flatMap((series, i) => series.map((s) => ({ s, q: def.queries[i] })));
-    const data = alignMatrix(
-      all.map((x) => x.s),
-      range,
-    );
-    const series: ChartSeries[] = all.map(({ s, q }, i) => ({
-      label:
-        q === undefined
-          ? ''
-          : 'template' in q.legend
-            ? legendFor(q.legend.template, s.metric)
-            : t(q.legend.key, legendParams(q.legend, s.metric)),
-      values: data.ys[i] ?? [],
-    }));
-    return { xs: data.xs, series };
-  }, `${def.id}|${host}|${range.startMs}|${range.endMs}|${range.stepMs}|${lang}`);
-  if (def.hideWhenEmpty && state.data?.series.length === 0) return null;
-  return (
-    <section className="panel" data-panel={def.id} aria-labelledby={`panel-${def.id}`}>
-      <h3 id={`panel-${def.id}`}>{t(def.title)}</h3>
-      <AsyncView state={state}>
-        {(d) =>
-          d.series.length === 0 ? (
-            <p className="empty">{t('common.noData')}</p>
-          ) : (
-            <TimeChart
-              label={t(def.title)}
-              xs={d.xs}
-              series={d.series}
-              unit={def.unit}
-              stacked={def.stacked ?? false}
-              onZoom={onZoom}
-            />
-          )
-        }
-      </AsyncView>
-    </section>
-  );
-}
 
 /** The host page: the USE dashboard of one host and its checks. */
 export default function HostPage({ host }: { host: string }) {
@@ -93,6 +36,7 @@ export default function HostPage({ host }: { host: string }) {
   const startMs = Math.floor(resolved.startMs / stepMs) * stepMs;
   const endMs = Math.floor(resolved.endMs / stepMs) * stepMs;
   const r = { startMs, endMs, stepMs };
+  const rateWindow = formatDurationMs(rateWindowMs(stepMs));
   const checks = useAsync((signal) => fetchChecks(host, signal), `checks|${host}`, { refreshMs: 15_000 });
   const onZoom = (a: number, b: number) => setRange(absoluteRange(a, b));
 
@@ -124,7 +68,23 @@ export default function HostPage({ host }: { host: string }) {
         <p className="muted small">{t('range.zoomHint')}</p>
         <div className="panels">
           {USE_PANELS.map((p) => (
-            <Panel key={p.id} def={p} host={host} range={r} onZoom={onZoom} />
+            <QueryPanel
+              key={p.id}
+              id={p.id}
+              title={t(p.title)}
+              unit={p.unit}
+              stacked={p.stacked ?? false}
+              hideWhenEmpty={p.hideWhenEmpty ?? false}
+              range={r}
+              onZoom={onZoom}
+              queries={p.queries.map((q) => ({
+                expr: expandQuery(q.expr, { host, rateWindow }),
+                legend: (metric) =>
+                  'template' in q.legend
+                    ? legendFor(q.legend.template, metric)
+                    : t(q.legend.key, legendParams(q.legend, metric)),
+              }))}
+            />
           ))}
         </div>
       </section>
