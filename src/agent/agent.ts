@@ -34,7 +34,11 @@ import { familiesToSamples, StalenessTracker, type SeriesSample } from './series
  * stops the others.
  */
 
-/** Where the agent's output goes. Calls may overlap; implementations must not throw. */
+/**
+ * Where the agent's output goes. Calls may overlap; implementations must not throw. A call may
+ * resolve late (the shipping sink gathers a few seconds of runs into one batch); the agent does
+ * not hold a job's schedule for it, and {@link Agent.close} waits for every call.
+ */
 export interface AgentSink {
   /** Samples of one job run (staleness markers included). */
   writeSamples(samples: readonly SeriesSample[]): Promise<void>;
@@ -95,6 +99,8 @@ export class Agent {
   readonly #latest = new Map<string, { families: readonly MetricFamily[]; extraLabels: readonly Label[] }>();
   readonly #durations;
   readonly #failures;
+  /** Sink calls not yet resolved. */
+  readonly #writes = new Set<Promise<void>>();
 
   constructor(options: AgentOptions) {
     this.#o = options;
@@ -132,6 +138,7 @@ export class Agent {
   async runOnce(signal: AbortSignal): Promise<{ families: MetricFamily[]; checks: CheckReportResult[] }> {
     const checks: CheckReportResult[] = [];
     const outputs = await Promise.all(this.#jobs.map((job) => this.#runJob(job, signal)));
+    await Promise.all(this.#writes);
     for (const out of outputs) if (out.check) checks.push(out.check);
     return { families: this.latestFamilies(), checks };
   }
@@ -153,9 +160,9 @@ export class Agent {
     return [...byName.values()];
   }
 
-  /** Waits for running check actions. */
+  /** Waits for running check actions and for the sink to take every job's output. */
   async close(): Promise<void> {
-    await Promise.all(this.#jobs.map((j) => j.close()));
+    await Promise.all([...this.#jobs.map((j) => j.close()), ...this.#writes]);
   }
 
   async #runJob(job: AgentJob, signal: AbortSignal): Promise<{ check?: CheckReportResult }> {
@@ -180,12 +187,18 @@ export class Agent {
     }
     samples.push(...tracker.markStale(samples, now));
     if (output.samples) samples.push(...output.samples);
-    await this.#o.sink.writeSamples(samples);
-
-    if (!output.checkReport) return {};
-    const wire = toWireResult(output.checkReport, output.checkLabels ?? {});
-    await this.#o.sink.writeCheckResults(this.#o.hostname, [wire]);
-    return { check: wire };
+    const wire = output.checkReport && toWireResult(output.checkReport, output.checkLabels ?? {});
+    // Not awaited by the schedule: a sink that batches must not delay the job's next run.
+    const write = Promise.all([
+      this.#o.sink.writeSamples(samples),
+      wire && this.#o.sink.writeCheckResults(this.#o.hostname, [wire]),
+    ]).then(
+      () => undefined,
+      (e: unknown) => this.#log.error({ job: job.key, err: errorMessage(e) }, 'sink failed'),
+    );
+    this.#writes.add(write);
+    void write.finally(() => this.#writes.delete(write));
+    return wire ? { check: wire } : {};
   }
 
   #buildJobs(): AgentJob[] {

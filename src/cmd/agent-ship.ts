@@ -29,7 +29,9 @@ export async function runShippingAgent(args: {
   // generation up to 2 × 16 MiB, which it keeps. Held at its initial 2 × 1 MiB: the same as
   // node --max-semi-space-size=1, which cannot be set once the heap exists, while the growth
   // factor is read each time new space would grow. Measured effect: docs/host-metrics.md.
-  v8.setFlagsFromString('--semi-space-growth-factor=1');
+  // A semi-space size given on node's command line or in NODE_OPTIONS wins.
+  const nodeFlags = [...process.execArgv, process.env.NODE_OPTIONS ?? ''].join(' ');
+  if (!nodeFlags.includes('semi-space')) v8.setFlagsFromString('--semi-space-growth-factor=1');
   // Checks and plugins are forked by a small helper process, not by this one: a fork of the agent
   // was a third of its CPU (see spawn-helper.ts). Without perl, commands are spawned directly.
   const helper = await SpawnHelper.start();
@@ -76,6 +78,7 @@ export async function runShippingAgent(args: {
     logger,
     registry,
   });
+  const sink = new ShippingSink(queue, logger);
   const agent = new Agent({
     config,
     hostname: config.hostname ?? os.hostname(),
@@ -84,7 +87,7 @@ export async function runShippingAgent(args: {
     clock: systemClock,
     logger,
     registry,
-    sink: new ShippingSink(queue, logger),
+    sink,
   });
 
   const http = new AgentHttpServer({ logger, registry, isReady: () => true });
@@ -104,6 +107,8 @@ export async function runShippingAgent(args: {
   const signal = await untilSignal(['SIGINT', 'SIGTERM']);
   logger.info({ signal }, 'shutting down');
   ac.abort();
+  // Queue what the sink is gathering now rather than at the end of its window.
+  void sink.stopGathering();
   await Promise.all([collecting, shipping]);
   await http.close();
   await queue.close();
