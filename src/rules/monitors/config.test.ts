@@ -8,6 +8,7 @@ describe('monitorsConfig', () => {
       checks: { unknown_as: 'warning', max_check_attempts: 1, notification_interval: 0 },
       heartbeat: { enabled: true, after: 300_000 },
       thresholds: [],
+      watchdog: { enabled: false, labels: {} },
     };
     expect(monitorsConfig.parse({})).toEqual(want);
     expect(monitorsConfig.parse({ checks: {}, heartbeat: {} })).toEqual(want);
@@ -36,6 +37,7 @@ describe('monitorsConfig', () => {
     ['checks: { notification_interval: soon }', 'checks.notification_interval: not a valid duration string'],
     ['heartbeat: { after: 0s }', 'heartbeat.after: must be > 0'],
     ['heartbeat: { every: 5m }', 'heartbeat.every'],
+    ['watchdog: { enabled: yes please }', 'watchdog.enabled'],
     [
       'thresholds: [{ name: X, metric: m, operator: ">" }]',
       'thresholds[0].warning: set warning, critical or both',

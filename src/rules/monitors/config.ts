@@ -31,12 +31,20 @@ const heartbeat = z.strictObject({
   after: positiveDurationMs.default(300_000),
 });
 
+const watchdog = z.strictObject({
+  /** Add the always-firing `Watchdog` alert for a dead man's switch. Off by default: route it first. */
+  enabled: z.boolean().default(false),
+  /** Extra labels of the Watchdog alert (for routing). */
+  labels: z.record(z.string(), z.string()).default({}),
+});
+
 /** The schema of kanshi.yml's `monitors:` section; the lead mounts it as `monitors: monitorsConfig`. */
 export const monitorsConfig = z.strictObject({
   checks: checks.prefault({}),
   heartbeat: heartbeat.prefault({}),
   /** Threshold monitors, compiled to alerting rules (src/rules/monitors/threshold.ts). */
   thresholds: thresholdMonitorsSchema.default([]),
+  watchdog: watchdog.prefault({}),
 });
 
 /** The parsed `monitors:` section (durations in ms). */

@@ -38,7 +38,11 @@ describe('Monitors', () => {
     const c = collector();
     const registry = new Registry();
     const m = await Monitors.open({
-      config: monitorsConfig.parse({ heartbeat: { after: '2m' }, thresholds: [threshold] }),
+      config: monitorsConfig.parse({
+        heartbeat: { after: '2m' },
+        thresholds: [threshold],
+        watchdog: { enabled: true, labels: { team: 'sre' } },
+      }),
       clock,
       notify: c.notify,
       registry,
@@ -46,6 +50,8 @@ describe('Monitors', () => {
     expect(m.loadProblems).toEqual([]);
     expect(m.thresholds.groups[0]!.rules.map((r) => r.labels.severity)).toEqual(['warning', 'critical']);
     expect(m.inhibitRules).toEqual([...m.thresholds.inhibitRules, HOST_UNREACHABLE_INHIBIT_RULE]);
+    expect(m.ruleGroups.map((g) => g.name)).toEqual(['kanshi-thresholds', 'kanshi-watchdog']);
+    expect(m.ruleGroups[1]!.rules[0]!.labels).toEqual({ severity: 'none', team: 'sre' });
     const stop = new AbortController();
     const running = m.run(stop.signal);
     m.heartbeat!.seen('web-1');
@@ -89,6 +95,7 @@ describe('Monitors', () => {
     expect(m.heartbeat).toBeUndefined();
     expect(m.inhibitRules).toEqual([]);
     expect(m.thresholds).toEqual({ groups: [], inhibitRules: [] });
+    expect(m.ruleGroups).toEqual([]);
     expect(m.loadProblems).toHaveLength(1);
     expect(m.loadProblems[0]).toContain('is not valid JSON');
   });

@@ -10,7 +10,13 @@ import { CheckMonitor, type LoadReport } from './check-monitor.js';
 import type { MonitorsConfig } from './config.js';
 import { HeartbeatMonitor, HOST_UNREACHABLE_INHIBIT_RULE } from './heartbeat.js';
 import type { MonitorHistory, MonitorNotifyFn } from './monitor-alert.js';
-import { compileThresholds, type CompiledThresholds, type InhibitRuleConfig } from './threshold.js';
+import type { RuleGroupConfig } from '../rule-file.js';
+import {
+  compileThresholds,
+  watchdogGroup,
+  type CompiledThresholds,
+  type InhibitRuleConfig,
+} from './threshold.js';
 
 /**
  * Everything the `monitors:` section configures, built and owned in one place: the check monitor,
@@ -40,18 +46,21 @@ export class Monitors {
   readonly checks: CheckMonitor;
   /** Undefined when `heartbeat.enabled` is false. */
   readonly heartbeat: HeartbeatMonitor | undefined;
-  /** The threshold monitors as a rule group (give `groups` to the RuleManager with the rule files'). */
+  /** The threshold monitors as a rule group and their inhibit rules. */
   readonly thresholds: CompiledThresholds;
+  /** Rule groups to give the RuleManager with the rule files': the thresholds', and the watchdog when enabled. */
+  readonly ruleGroups: readonly RuleGroupConfig[];
   /** Problems found loading the snapshots (already logged); empty when both were fine or missing. */
   readonly loadProblems: readonly string[];
 
   private constructor(
-    parts: Pick<Monitors, 'checks' | 'heartbeat' | 'thresholds' | 'loadProblems'>,
+    parts: Pick<Monitors, 'checks' | 'heartbeat' | 'thresholds' | 'ruleGroups' | 'loadProblems'>,
     private readonly logger: Logger,
   ) {
     this.checks = parts.checks;
     this.heartbeat = parts.heartbeat;
     this.thresholds = parts.thresholds;
+    this.ruleGroups = parts.ruleGroups;
     this.loadProblems = parts.loadProblems;
   }
 
@@ -83,15 +92,20 @@ export class Monitors {
       : undefined;
     const reports: LoadReport[] = [await checks.load()];
     if (heartbeat) reports.push(await heartbeat.load());
-    const thresholds = compileThresholds(config.thresholds, {
-      ...(options.thresholdIntervalMs === undefined ? {} : { intervalMs: options.thresholdIntervalMs }),
-    });
+    const groupOptions =
+      options.thresholdIntervalMs === undefined ? {} : { intervalMs: options.thresholdIntervalMs };
+    const thresholds = compileThresholds(config.thresholds, groupOptions);
+    const ruleGroups = [
+      ...thresholds.groups,
+      ...(config.watchdog.enabled ? [watchdogGroup(config.watchdog.labels, groupOptions)] : []),
+    ];
     options.registry?.addCollector(() => monitorFamilies(checks, heartbeat));
     return new Monitors(
       {
         checks,
         heartbeat,
         thresholds,
+        ruleGroups,
         loadProblems: reports.flatMap((r) => (r.problem === undefined ? [] : [r.problem])),
       },
       logger,

@@ -9,6 +9,7 @@ import {
   formatRuleFile,
   thresholdMonitorSchema,
   thresholdValueExpr,
+  watchdogGroup,
 } from './threshold.js';
 
 const dir = new URL('./testdata/', import.meta.url);
@@ -193,5 +194,26 @@ describe('compiled threshold rules evaluated', () => {
       p === 'thresholds.rules.yml' ? Promise.resolve(rules) : read(p),
     );
     expect(result.errors.join('\n')).toContain('alertname: RootDiskFree, time: 4m');
+  });
+});
+
+describe('watchdogGroup', () => {
+  it('always fires and is a valid rule file', async () => {
+    const g = watchdogGroup({ team: 'sre' });
+    expect(parseRuleFile(formatRuleFile([g]), 'w.yml').diagnostics).toEqual([]);
+    const rules = formatRuleFile([g]);
+    const test = [
+      'rule_files: [w.rules.yml]',
+      'tests:',
+      '  - alert_rule_test:',
+      '      - eval_time: 10m',
+      '        alertname: Watchdog',
+      '        exp_alerts:',
+      '          - exp_labels: { severity: none, team: sre }',
+      `            exp_annotations: ${JSON.stringify(g.rules[0]!.annotations)}`,
+      '',
+    ].join('\n');
+    const r = await runRuleUnitTests(test, 'w.test.yml', () => Promise.resolve(rules));
+    expect(r.errors).toEqual([]);
   });
 });

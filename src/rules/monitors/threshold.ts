@@ -240,3 +240,38 @@ export function checkThresholdFile(text: string, file: string): ThresholdCheck {
 export function formatThresholdDiagnostics(diagnostics: readonly Diagnostic[]): string[] {
   return diagnostics.map(formatDiagnostic);
 }
+
+/** The `alertname` of the always-firing watchdog alert. */
+export const WATCHDOG_ALERTNAME = 'Watchdog';
+
+/**
+ * The watchdog: an alerting rule that always fires (`vector(1)`), so an outside dead man's switch
+ * routed to it notices when Kanshi's rule evaluation or notifications stop. As kube-prometheus's
+ * `Watchdog`, with `severity="none"`.
+ */
+export function watchdogGroup(
+  labels: Readonly<Record<string, string>>,
+  options: CompileThresholdsOptions = {},
+): RuleGroupConfig {
+  return {
+    name: 'kanshi-watchdog',
+    file: options.file ?? 'kanshi.yml',
+    ...(options.intervalMs === undefined ? {} : { intervalMs: options.intervalMs }),
+    limit: 0,
+    labels: {},
+    rules: [
+      {
+        alert: WATCHDOG_ALERTNAME,
+        expr: 'vector(1)',
+        forMs: 0,
+        keepFiringForMs: 0,
+        labels: { severity: 'none', ...labels },
+        annotations: {
+          summary: 'always firing: Kanshi evaluates rules and sends notifications',
+          description:
+            "Route this alert to a dead man's switch outside Kanshi; its silence means alerting is broken.",
+        },
+      },
+    ],
+  };
+}
