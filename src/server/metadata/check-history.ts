@@ -234,6 +234,17 @@ export class SqliteCheckResultStore implements CheckResultStore, CheckHistoryRea
         )
         .pluck()
         .get(host, check) as number | undefined) ?? Infinity;
+    // Windows ending at the same time share their last, partial day: compute each piece once.
+    const pieces = new Map<string, Coverage>();
+    const piece = (t: number, end: number): Coverage => {
+      const key = `${t}:${end}`;
+      let c = pieces.get(key);
+      if (c === undefined) {
+        c = this.#coverage(host, check, t, end, maxCoverMs, now);
+        pieces.set(key, c);
+      }
+      return c;
+    };
     return windows.map((w) => {
       const to = Math.max(Math.min(w.toMs, now), w.fromMs);
       const from = Math.min(Math.max(w.fromMs, first), to);
@@ -244,9 +255,7 @@ export class SqliteCheckResultStore implements CheckResultStore, CheckHistoryRea
         const isWholeDay = t === dayStart && end === dayStart + DAY_MS && end <= now;
         addCoverage(
           sum,
-          isWholeDay
-            ? this.#dayCoverage(host, check, dayStart, intervalMs, maxCoverMs, now)
-            : this.#coverage(host, check, t, end, maxCoverMs, now),
+          isWholeDay ? this.#dayCoverage(host, check, dayStart, intervalMs, maxCoverMs, now) : piece(t, end),
         );
         t = end;
       }
