@@ -1,7 +1,14 @@
 import { AppError } from '../../base/errors.js';
 import { cronMatchesDay, parseCron, type CronSchedule } from './cron.js';
 import { allMatchEmpty, compileMatcher, type CompiledMatcher, type SilenceMatcher } from './matcher.js';
-import { checkTimeZone, civilDate, localEpochDay, zonedToUtc, type CivilDate } from './zoned-time.js';
+import {
+  checkTimeZone,
+  civilDate,
+  localEpochDay,
+  tzOffsetMs,
+  zonedToUtc,
+  type CivilDate,
+} from './zoned-time.js';
 
 /**
  * Recurring maintenance windows (what alertmanager#214 and #3339 ask for): matchers that mute
@@ -73,11 +80,13 @@ export interface WindowSpan {
   readonly endMs: number;
 }
 
-const MAX_DURATION_MS = 31 * 86_400_000;
+const DAY_MS = 86_400_000;
+const DAY_CACHE_SIZE = 8;
+const MAX_DURATION_MS = 31 * DAY_MS;
 // How far nextWindows looks ahead for a rare schedule (29 February on a Monday recurs every 28 years).
 const MAX_SCAN_DAYS = 366 * 30;
 
-/** A window's recurrence compiled for evaluation. Immutable; safe to share. */
+/** A window's recurrence compiled for evaluation. Its answers never change; safe to share. */
 export class MaintenanceSchedule {
   readonly #timeZone: string;
   readonly #durationMs: number;
@@ -85,6 +94,8 @@ export class MaintenanceSchedule {
   readonly #untilMs: number;
   readonly #matchesDay: (d: CivilDate) => boolean;
   readonly #minutes: readonly number[];
+  /** Starts of recently asked days: `mutes` asks about the same few days again and again. */
+  readonly #dayCache = new Map<number, readonly number[]>();
 
   /** Compiles `spec`'s recurrence; throws AppError `bad_input` naming the field that is wrong. */
   constructor(
@@ -198,12 +209,27 @@ export class MaintenanceSchedule {
     return out;
   }
 
-  #startsOn(day: number): number[] {
-    if (!this.#matchesDay(civilDate(day))) return [];
-    const starts = this.#minutes.map((m) => zonedToUtc(this.#timeZone, day, m));
-    // DST can map two wall times onto one order or the same instant; keep them sorted and unique.
-    starts.sort((a, b) => a - b);
-    return starts.filter((t, i) => i === 0 || t !== starts[i - 1]);
+  #startsOn(day: number): readonly number[] {
+    const cached = this.#dayCache.get(day);
+    if (cached !== undefined) return cached;
+    let starts: number[] = [];
+    if (this.#matchesDay(civilDate(day))) {
+      const wall = day * DAY_MS;
+      // Offsets a day before and after the local day (zones are at most 14 h off UTC): equal means no DST change near it (the usual case),
+      // so every start is the wall time minus one offset; otherwise each start is resolved alone.
+      const before = tzOffsetMs(this.#timeZone, wall - DAY_MS);
+      const after = tzOffsetMs(this.#timeZone, wall + 2 * DAY_MS);
+      starts =
+        before === after
+          ? this.#minutes.map((m) => wall + m * 60_000 - before)
+          : this.#minutes.map((m) => zonedToUtc(this.#timeZone, day, m));
+      // DST can map two wall times onto one order or the same instant; keep them sorted and unique.
+      starts.sort((a, b) => a - b);
+      starts = starts.filter((t, i) => i === 0 || t !== starts[i - 1]);
+    }
+    if (this.#dayCache.size >= DAY_CACHE_SIZE) this.#dayCache.delete(this.#dayCache.keys().next().value!);
+    this.#dayCache.set(day, starts);
+    return starts;
   }
 
   #clip(start: number): WindowSpan | undefined {
