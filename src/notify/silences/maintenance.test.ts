@@ -140,6 +140,27 @@ describe('MaintenanceSchedule across DST', () => {
   });
 });
 
+describe('MaintenanceSchedule at the edges of the zone table', () => {
+  it('handles a zone 14 hours ahead of UTC', () => {
+    const s = schedule({ kind: 'weekly', weekdays: ['monday'], startTime: '00:00' }, H, 'Pacific/Kiritimati');
+    expect(s.nextWindows(t('2026-03-14T00:00:00Z'), 2).map((w) => iso(w.startMs))).toEqual([
+      '2026-03-15T10:00:00.000Z',
+      '2026-03-22T10:00:00.000Z',
+    ]);
+  });
+
+  it('merges cron times that the spring jump maps onto the same instant', () => {
+    const s = schedule({ kind: 'cron', expression: '*/30 1-3 * * *' }, 10 * 60_000, 'Europe/Berlin');
+    expect(s.nextWindows(t('2026-03-28T23:00:00Z'), 5).map((w) => iso(w.startMs))).toEqual([
+      '2026-03-29T00:00:00.000Z', // 01:00 CET
+      '2026-03-29T00:30:00.000Z', // 01:30 CET
+      '2026-03-29T01:00:00.000Z', // 02:00 (skipped) and 03:00 CEST
+      '2026-03-29T01:30:00.000Z', // 02:30 (skipped) and 03:30 CEST
+      '2026-03-29T23:00:00.000Z', // 01:00 CEST the next day
+    ]);
+  });
+});
+
 describe('MaintenanceSchedule validity', () => {
   it('clips windows to validFrom and validUntil', () => {
     const s = schedule({ kind: 'cron', expression: '0 0 * * *' }, 4 * H, 'UTC', {
