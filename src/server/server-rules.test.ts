@@ -125,6 +125,12 @@ describe('startServer with rule_files', () => {
     expect(onlyRecord.data.groups[0]!.rules.map((r) => r.name)).toEqual(['job:one']);
     const none = (await (await fetch(`${server.url}/api/v1/rules?rule_group[]=other`)).json()) as typeof body;
     expect(none.data.groups).toEqual([]);
+    const byName = (await (
+      await fetch(
+        `${server.url}/api/v1/rules?rule_name[]=Firing&exclude_alerts=true&file[]=${encodeURIComponent(path.join(dir, 'rules.yml'))}`,
+      )
+    ).json()) as typeof body;
+    expect(byName.data.groups[0]!.rules.map((r) => [r.name, r.alerts])).toEqual([['Firing', null]]);
     const bad = await fetch(`${server.url}/api/v1/rules?type=nope`);
     expect(bad.status).toBe(400);
     expect(await bad.json()).toMatchObject({ status: 'error', errorType: 'bad_data' });
