@@ -1,4 +1,4 @@
-import { lazy, Suspense, useState } from 'react';
+import { lazy, Suspense, useEffect, useState } from 'react';
 import { queryInstant, queryRange, type InstantResult, type Metric } from '../api/prom.js';
 import { AsyncView } from '../components/async-view.js';
 import { TimeChart } from '../components/time-chart.js';
@@ -76,6 +76,8 @@ export default function ExplorePage() {
   const stepParam = q.get('step') ?? '';
   const { range, setRange } = useRangeParams();
   const [draft, setDraft] = useState(expr);
+  // Back and forward change the expression in the URL: show it in the editor.
+  useEffect(() => setDraft(expr), [expr]);
   const [copied, setCopied] = useState(false);
   const [runs, setRuns] = useState(0);
 
