@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FakeClock } from '../../../test/support/fake-clock.js';
 import { AppError } from '../../base/errors.js';
 import { Registry } from '../../exposition/registry.js';
+import { writeText } from '../../exposition/write-text.js';
 import {
   DeliveryQueue,
   forIntegration,
@@ -158,6 +159,9 @@ describe('DeliveryQueue', () => {
     expect(attempts.get({ integration: 'webhook', result: 'failure' })).toBe(3);
     expect(attempts.get({ integration: 'webhook', result: 'success' })).toBe(1);
     expect(registry.gauge('kanshi_notify_queue_length', '').get()).toBe(0);
+    expect(writeText(registry.collect())).toMatch(
+      /^kanshi_notify_latency_seconds_count\{integration="webhook"\} 4$/m,
+    );
   });
 
   it('caps the delay at backoffMaxMs and spreads it by the jitter', async () => {

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { systemClock, type Clock } from '../../base/clock.js';
 import { AppError, errorMessage } from '../../base/errors.js';
 import { nullLogger, type Logger } from '../../base/logger.js';
-import type { Counter, Gauge, Registry } from '../../exposition/registry.js';
+import type { Counter, Gauge, Histogram, Registry } from '../../exposition/registry.js';
 import {
   nullAlertHistory,
   type AlertHistory,
@@ -39,8 +39,9 @@ import {
  * is younger than `maxAgeMs`; then it is given up. At most `concurrency` sends run at once per
  * integration. Every attempt is recorded in the {@link AlertHistory} (`notified` / `notify_failed`
  * per alert, with receiver, integration, attempt and error) and counted in
- * `kanshi_notify_attempts_total{integration,result}`; `kanshi_notify_queue_length` is the number of
- * owed deliveries.
+ * `kanshi_notify_attempts_total{integration,result}` (result `success` or `failure`, integration the
+ * kind: `webhook`, `email`, …) and timed in `kanshi_notify_latency_seconds{integration}`;
+ * `kanshi_notify_queue_length` is the number of owed deliveries.
  *
  * Journal format: one JSON object per line, `{"op":"enqueue","n":<Notification>,"owed":[…]}` or
  * `{"op":"done","id":…,"integration":…,"outcome":"delivered"|"gave_up"}`. A torn last line (crash
@@ -125,6 +126,7 @@ export class DeliveryQueue implements DeliverySink {
   readonly #abortSends = new AbortController();
   readonly #attempts: Counter | undefined;
   readonly #length: Gauge | undefined;
+  readonly #latency: Histogram | undefined;
   #journalBytes = 0;
   /** Bytes of the enqueue records of owed notifications (what a compaction would keep, roughly). */
   #liveBytes = 0;
@@ -156,6 +158,11 @@ export class DeliveryQueue implements DeliverySink {
     this.#attempts = options.registry?.counter(
       'kanshi_notify_attempts_total',
       'Notification delivery attempts by integration kind and result (success, failure).',
+    );
+    this.#latency = options.registry?.histogram(
+      'kanshi_notify_latency_seconds',
+      'Duration of one send attempt by integration kind, successful or not.',
+      [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
     );
     this.#length = options.registry?.gauge(
       'kanshi_notify_queue_length',
@@ -292,7 +299,12 @@ export class DeliveryQueue implements DeliverySink {
           this.#abortSends.signal,
           AbortSignal.timeout(this.#o.attemptTimeoutMs),
         ]);
-        await notifier.send(payload, signal);
+        const started = performance.now();
+        try {
+          await notifier.send(payload, signal);
+        } finally {
+          this.#latency?.observe((performance.now() - started) / 1000, { integration: notifier.kind });
+        }
       } catch (err) {
         error = err ?? new Error('send rejected');
       } finally {

@@ -8,7 +8,7 @@ import { MsteamsNotifier } from './msteams.js';
 import { SlackNotifier } from './slack.js';
 import { WebhookNotifier } from './webhook.js';
 import type { ReceiverConfig, ReceiverGlobals } from './schema.js';
-import type { TemplateSet } from './template-set.js';
+import { TemplateSet } from './template-set.js';
 import type { Notifier } from '../types.js';
 
 /** What {@link buildIntegrations} needs besides the receiver. */
@@ -169,4 +169,36 @@ export function checkReceiverTemplates(receiver: ReceiverConfig, templates: Temp
     for (const [h, v] of Object.entries(c.headers)) check(`email_configs[${i}].headers.${h}`, v);
   });
   return problems;
+}
+
+/** What {@link buildAllIntegrations} produced. */
+export interface BuiltReceivers {
+  /** Receiver name → its integrations (receivers with a problem are left out). */
+  readonly integrations: ReadonlyMap<string, readonly NamedNotifier[]>;
+  /** Every problem found, one message each (missing globals, template errors); empty when all is well. */
+  readonly problems: readonly string[];
+}
+
+/**
+ * Builds the integrations of every receiver and checks their templates, collecting all problems
+ * instead of stopping at the first (for config load and reload: apply only when `problems` is empty).
+ * `ctx.templates` defaults to Alertmanager's defaults.
+ */
+export function buildAllIntegrations(
+  receivers: readonly ReceiverConfig[],
+  ctx: IntegrationContext = {},
+): BuiltReceivers {
+  const integrations = new Map<string, NamedNotifier[]>();
+  const problems: string[] = [];
+  for (const r of receivers) {
+    const templateProblems = checkReceiverTemplates(r, ctx.templates ?? TemplateSet.defaults);
+    problems.push(...templateProblems);
+    try {
+      const built = buildIntegrations(r, ctx);
+      if (templateProblems.length === 0) integrations.set(r.name, built);
+    } catch (e) {
+      problems.push(e instanceof Error ? e.message : String(e));
+    }
+  }
+  return { integrations, problems };
 }

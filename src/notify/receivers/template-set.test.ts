@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { TemplateSet } from './template-set.js';
 import { templateData } from './template-data.js';
-import { buildIntegrations, checkReceiverTemplates } from './build-integrations.js';
+import { buildAllIntegrations, buildIntegrations, checkReceiverTemplates } from './build-integrations.js';
 import { receiverSchema } from './schema.js';
 import type { Notification } from '../types.js';
 
@@ -185,6 +185,25 @@ describe('checkReceiverTemplates', () => {
       {
         attachments: [{ title: '[FIRING] A', fallback: 'custom subject A | http://k/#/alerts?receiver=ops' }],
       },
+    ]);
+  });
+});
+
+describe('buildAllIntegrations', () => {
+  it('collects every problem and keeps the receivers without any', () => {
+    const receivers = [
+      receiverSchema.parse({ name: 'good', webhook_configs: [{ url: 'http://127.0.0.1:1/' }] }),
+      receiverSchema.parse({ name: 'no-smtp', email_configs: [{ to: 'a@b' }] }),
+      receiverSchema.parse({
+        name: 'bad-template',
+        discord_configs: [{ webhook_url: 'http://127.0.0.1:1/', title: '{{ template "nope" . }}' }],
+      }),
+    ];
+    const built = buildAllIntegrations(receivers);
+    expect([...built.integrations.keys()]).toStrictEqual(['good']);
+    expect(built.problems).toStrictEqual([
+      expect.stringMatching(/^receiver no-smtp: email_configs\[0\]: no from address set$/),
+      expect.stringMatching(/^receiver bad-template: discord_configs\[0\]\.title: .*no such template "nope"/),
     ]);
   });
 });
