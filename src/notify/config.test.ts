@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseYamlConfig } from '../config/load-yaml.js';
-import { notificationsConfig, receiverSendsResolved } from './config.js';
+import { notificationsConfig, receiverGlobals, receiverSendsResolved } from './config.js';
 
 const testdata = join(import.meta.dirname, 'testdata');
 
@@ -216,6 +216,19 @@ describe('receiverSendsResolved', () => {
       'team-Y-pager': true,
       'team-DB-pager': false,
       'null-receiver': false,
+    });
+  });
+});
+
+describe('receiverGlobals', () => {
+  it('hands the set receiver defaults of global: to the integrations', () => {
+    const { config } = parse(readFileSync(join(testdata, 'alertmanager-full.yml'), 'utf8'));
+    expect(receiverGlobals(config!.global)).toEqual({
+      smtp_smarthost: 'localhost:25',
+      smtp_from: 'alertmanager@example.org',
+      smtp_auth_username: 'alertmanager',
+      smtp_auth_password: 'password',
+      slack_api_url: 'http://127.0.0.1:9/slack',
     });
   });
 });

@@ -3,7 +3,12 @@ import { errorMessage } from '../base/errors.js';
 import { durationMs, positiveDurationMs } from '../config/schema-types.js';
 import { labelNameRe } from '../model/labels.js';
 import { compareMatchers, legacyMatchers, parseMatchers, type Matcher } from './matchers.js';
-import { notifyHttpConfigSchema, receiverSchema, type ReceiverConfig } from './receivers/schema.js';
+import {
+  notifyHttpConfigSchema,
+  receiverSchema,
+  type ReceiverConfig,
+  type ReceiverGlobals,
+} from './receivers/schema.js';
 import { namedTimeIntervalSchema, type TimeInterval } from './time-intervals.js';
 
 /**
@@ -329,4 +334,26 @@ export function receiverSendsResolved(receiver: ReceiverConfig): boolean {
     for (const entry of value as { send_resolved?: boolean }[]) if (entry.send_resolved === true) return true;
   }
   return false;
+}
+
+/** The receiver defaults of `global:` (`smtp_*`, `slack_api_url`, `http_config`) for building integrations. */
+export function receiverGlobals(global: NotifyGlobalConfig): ReceiverGlobals {
+  const out: Record<string, unknown> = {};
+  for (const key of [
+    'smtp_from',
+    'smtp_hello',
+    'smtp_smarthost',
+    'smtp_auth_username',
+    'smtp_auth_password',
+    'smtp_auth_password_file',
+    'smtp_auth_identity',
+    'smtp_auth_secret',
+    'smtp_require_tls',
+    'slack_api_url',
+    'slack_api_url_file',
+    'http_config',
+  ] as const) {
+    if (global[key] !== undefined) out[key] = global[key];
+  }
+  return out;
 }
