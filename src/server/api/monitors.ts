@@ -29,7 +29,7 @@ import { statusForCode } from '../http/app.js';
 export interface MonitorApiDeps {
   readonly checks: Pick<CheckMonitor, 'alerts' | 'get' | 'acknowledge' | 'close' | 'forgetHost'>;
   /** Absent when the heartbeat is disabled. */
-  readonly heartbeat?: Pick<HeartbeatMonitor, 'alerts' | 'get' | 'acknowledge' | 'forget'>;
+  readonly heartbeat?: Pick<HeartbeatMonitor, 'alerts' | 'get' | 'acknowledge' | 'forget'> | undefined;
 }
 
 /** An open alert as the API returns it: snake_case, times in ms since the epoch. */
@@ -173,8 +173,8 @@ function readActor(body: unknown, verb: string): { by: string; comment: string }
 
 /** Options of {@link monitoredCheckResults}. */
 export interface MonitoredCheckResultsOptions {
-  readonly checks?: Pick<CheckMonitor, 'observe'>;
-  readonly heartbeat?: Pick<HeartbeatMonitor, 'seen'>;
+  readonly checks?: Pick<CheckMonitor, 'observe'> | undefined;
+  readonly heartbeat?: Pick<HeartbeatMonitor, 'seen'> | undefined;
   /** Told when a monitor fails; the put itself still succeeds. */
   readonly onError?: (err: unknown) => void;
 }
