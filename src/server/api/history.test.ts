@@ -7,6 +7,7 @@ import type { AlertEvent } from '../../notify/types.js';
 import { SqliteAlertHistory } from '../metadata/alert-history.js';
 import { SqliteCheckResultStore } from '../metadata/check-history.js';
 import { MetadataDb } from '../metadata/db.js';
+import { registerChecksApi } from './checks.js';
 import { registerHistoryApi } from './history.js';
 
 const NOW = 1_700_000_000_000;
@@ -55,6 +56,8 @@ async function setup() {
   await checks.put('a/b', [run('x y', NOW - HOUR)]);
   await checks.put('availability', [run('c', NOW - HOUR)]);
   const app = Fastify();
+  // Mounted beside the routes the server already has on the same prefix, as the server wires them.
+  registerChecksApi(app, checks);
   registerHistoryApi(app, { alerts, checks, clock });
   await app.ready();
   const get = async (url: string) => {
@@ -204,6 +207,13 @@ describe('registerHistoryApi', () => {
     const named = await get('/api/kanshi/v1/checks/availability/c/history');
     expect(named.body.data).toMatchObject([{ host: 'availability', check: 'c' }]);
     expect((await get('/api/kanshi/v1/checks/web-1/http/history?end=0&start=1')).status).toBe(400);
+    await app.close();
+  });
+
+  it('leaves GET /api/kanshi/v1/checks to the latest-results route', async () => {
+    const { app, get } = await setup();
+    const res = await get('/api/kanshi/v1/checks?host=web-1');
+    expect(res.body.data).toMatchObject([{ host: 'web-1', check: 'http', started_at: NOW - HOUR / 6 }]);
     await app.close();
   });
 
