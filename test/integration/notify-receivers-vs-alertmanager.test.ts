@@ -4,9 +4,12 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { SMTPServer } from 'smtp-server';
 import { parse as parseYaml } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../support/prom-peer.js';
+import { makeSelfSignedCert } from '../support/self-signed-cert.js';
+import { buildIntegrations } from '../../src/notify/receivers/build-integrations.js';
 import { discordWebhook } from '../../src/notify/receivers/discord.js';
 import { receiverSchema } from '../../src/notify/receivers/schema.js';
 import { slackRequest } from '../../src/notify/receivers/slack.js';
@@ -34,6 +37,9 @@ let amStderr = '';
 let sink: Server | undefined;
 const captured: Captured[] = [];
 let receiverYaml = '';
+let smtp: SMTPServer | undefined;
+/** Raw messages the SMTP server received, in order. */
+const mails: string[] = [];
 
 beforeAll(async () => {
   sink = createServer((req, res) => {
@@ -49,6 +55,23 @@ beforeAll(async () => {
   const sinkUrl = `http://127.0.0.1:${(sink.address() as AddressInfo).port}`;
 
   dir = await mkdtemp(join(tmpdir(), 'kanshi-am-recv-'));
+  const cert = makeSelfSignedCert(dir);
+  smtp = new SMTPServer({
+    key: cert.keyPem,
+    cert: cert.certPem,
+    authOptional: true,
+    logger: false,
+    onData(stream, _session, cb) {
+      const chunks: Buffer[] = [];
+      stream.on('data', (c: Buffer) => chunks.push(c));
+      stream.on('end', () => {
+        mails.push(Buffer.concat(chunks).toString('utf8'));
+        cb();
+      });
+    },
+  });
+  await new Promise<void>((r) => smtp!.listen(0, '127.0.0.1', r));
+  const smtpPort = (smtp.server.address() as AddressInfo).port;
   receiverYaml = `name: team.ops
 webhook_configs:
   - url: ${sinkUrl}/hook
@@ -58,6 +81,12 @@ slack_configs:
     send_resolved: true
 discord_configs:
   - webhook_url: ${sinkUrl}/discord
+email_configs:
+  - to: ops@example.org
+    from: kanshi@example.org
+    smarthost: 127.0.0.1:${smtpPort}
+    tls_config:
+      insecure_skip_verify: true
 `;
   const config = `route:
   receiver: team.ops
@@ -101,6 +130,7 @@ afterAll(async () => {
     await exited;
   }
   await new Promise<void>((r) => (sink ? sink.close(() => r()) : r()));
+  await new Promise<void>((r) => (smtp ? smtp.close(() => r()) : r()));
   await rm(dir, { recursive: true, force: true });
 });
 
@@ -198,4 +228,20 @@ describe('receiver bodies compared with prometheus-alertmanager 0.25', () => {
       expect(await discordWebhook(config().discord_configs[0]!, n)).toStrictEqual(bodyAt('/discord', status));
     });
   }
+
+  it('sends the email headers Alertmanager sends for the firing alert', async () => {
+    await waitFor(() => mails.length >= 1, "alertmanager's email");
+    const header = (raw: string, name: string): string | undefined =>
+      new RegExp(`^${name}: (.*)$`, 'mi').exec(raw)?.[1]?.trim();
+    const amMail = mails[0]!;
+    const hook = bodyAt('/hook', 'firing')!;
+    const [email] = buildIntegrations(config()).filter((i) => i.kind === 'email');
+    await email!.send(notificationFrom(hook), new AbortController().signal);
+    expect(mails).toHaveLength(2);
+    const ours = mails[1]!;
+    for (const h of ['Subject', 'To', 'From'])
+      expect([h, header(ours, h)]).toStrictEqual([h, header(amMail, h)]);
+    expect(header(ours, 'Subject')).toBe('[FIRING:1] DiskFull (a:9100 page)');
+    expect(ours).toContain('text/html');
+  });
 });
