@@ -24,6 +24,14 @@ import {
 } from './monitors.js';
 import { RecordingLogger } from '../../base/logger.js';
 import type { AlertInput } from '../../notify/alert-store.js';
+import { stringify } from 'yaml';
+import { nullLogger } from '../../base/logger.js';
+import { parseYamlConfig } from '../../config/load-yaml.js';
+import { notificationsConfig } from '../../notify/config.js';
+import { NotificationPipeline } from '../../notify/pipeline.js';
+import type { Notification } from '../../notify/types.js';
+import { monitorsConfig } from '../../rules/monitors/config.js';
+import { Monitors } from '../../rules/monitors/monitors.js';
 
 const MIN = 60_000;
 
@@ -301,5 +309,66 @@ describe('adaptors', () => {
       userAgent,
     );
     expect(seen).toEqual(want);
+  });
+});
+
+describe('monitors wired to the notification pipeline', () => {
+  it('deliver check alerts, and the inhibit rules they bring mute a silent host', async () => {
+    const clock = new FakeClock();
+    const sent: Notification[] = [];
+    const events: AlertEvent[] = [];
+    let pipeline: NotificationPipeline | undefined;
+    const monitors = await Monitors.open({
+      config: monitorsConfig.parse({
+        thresholds: [{ name: 'HighLoad', metric: 'node_load1', operator: '>', warning: 4, critical: 8 }],
+      }),
+      clock,
+      notify: (alerts, reason) => pipelineNotifyFn(pipeline!, nullLogger)(alerts, reason),
+      history: monitorOnlyEvents({ record: (e) => events.push(e) }),
+    });
+    const yaml = stringify({
+      route: { receiver: 'ops', group_by: ['alertname'], group_wait: '30s' },
+      receivers: [{ name: 'ops', webhook_configs: [{ url: 'http://127.0.0.1:9/hook' }] }],
+      inhibit_rules: monitors.inhibitRules,
+    });
+    const { config, diagnostics } = parseYamlConfig(yaml, 'kanshi.yml', notificationsConfig);
+    expect(diagnostics).toEqual([]);
+    pipeline = new NotificationPipeline({
+      config: config!,
+      silencer: { mutes: () => ({ silencedBy: [], maintenanceBy: [] }) },
+      sink: { enqueue: (n) => sent.push(n) },
+      history: { record: (e) => events.push(e) },
+      clock,
+      logger: nullLogger,
+    });
+    const store = monitoredCheckResults(new MemoryCheckResultStore({ clock }), monitors);
+    const stop = new AbortController();
+    const running = monitors.run(stop.signal);
+    await store.put('web-1', full(result('disk', 'CRITICAL', clock.now())));
+    await store.put('web-2', full(result('disk', 'WARNING', clock.now())));
+    await clock.advance(30_000);
+    expect(sent.map((n) => n.alerts.map((a) => `${a.labels.host}:${a.labels.severity}`))).toEqual([
+      ['web-1:critical', 'web-2:warning'],
+    ]);
+
+    // web-1 falls silent: HostUnreachable mutes its check alert.
+    await clock.advance(3 * MIN);
+    await store.put('web-2', full(result('disk', 'WARNING', clock.now())));
+    await clock.advance(2.5 * MIN);
+    const states = Object.fromEntries(
+      pipeline.alerts().map((a) => [`${a.labels.alertname}/${a.labels.host}`, a.status.state]),
+    );
+    expect(states).toEqual({
+      'CheckFailed/web-1': 'suppressed',
+      'CheckFailed/web-2': 'active',
+      'HostUnreachable/web-1': 'active',
+    });
+    expect(
+      events.filter((e) => e.kind === 'opened').map((e) => `${e.labels.alertname}/${e.labels.host}`),
+    ).toEqual(['CheckFailed/web-1', 'CheckFailed/web-2', 'HostUnreachable/web-1']);
+    stop.abort();
+    await running;
+    await monitors.close();
+    await pipeline.close();
   });
 });
