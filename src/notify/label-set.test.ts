@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { commonLabels, compareLabelSets, fingerprint, labelSetString } from './label-set.js';
+import { commonLabels, compareLabelSets, compareStrings, fingerprint, labelSetString } from './label-set.js';
 
 describe('fingerprint', () => {
   // Fingerprints read back from Debian's prometheus-alertmanager 0.25 (GET /api/v2/alerts) after
@@ -49,4 +49,25 @@ describe('commonLabels', () => {
     expect(commonLabels([{ a: '1', b: '2' }, { a: '1', b: '3' }, { a: '1' }])).toEqual({ a: '1' });
     expect(commonLabels([])).toEqual({});
   });
+});
+
+describe('compareStrings', () => {
+  const cases: [string, string][] = [
+    ['a', 'b'],
+    ['a', 'ab'],
+    ['Z', 'a'],
+    ['z\u00ff', 'é'],
+    ['\uffff', '😀'],
+    ['\ue000', '\ud83d\ude00'],
+    ['abc', 'abd'],
+  ];
+  for (const [lo, hi] of cases) {
+    it(`orders ${JSON.stringify(lo)} before ${JSON.stringify(hi)} as UTF-8 bytes do`, () => {
+      const bytes = (s: string) => [...new TextEncoder().encode(s)];
+      const byteOrder = Math.sign(Buffer.compare(Buffer.from(bytes(lo)), Buffer.from(bytes(hi))));
+      expect(byteOrder).toBe(-1);
+      expect(Math.sign(compareStrings(lo, hi))).toBe(-1);
+      expect(Math.sign(compareStrings(hi, lo))).toBe(1);
+    });
+  }
 });

@@ -6,15 +6,47 @@ import type { LabelSet } from './types.js';
  * `LabelSet.Before` that sorts alerts in a notification.
  */
 
-const FNV_OFFSET = 0xcbf29ce484222325n;
-const FNV_PRIME = 0x100000001b3n;
-const MASK64 = 0xffffffffffffffffn;
-const SEPARATOR = 0xff;
 const encoder = new TextEncoder();
 
-function fnvAdd(h: bigint, bytes: Uint8Array): bigint {
-  for (const b of bytes) h = ((h ^ BigInt(b)) * FNV_PRIME) & MASK64;
-  return h;
+/**
+ * FNV-1a 64 state as four 16-bit limbs (lowest first), so the multiply by the prime
+ * 0x100000001b3 = 2^40 + 0x1b3 stays exact in doubles without BigInt.
+ */
+class Fnv64 {
+  h0 = 0x2325;
+  h1 = 0x8422;
+  h2 = 0x9ce4;
+  h3 = 0xcbf2;
+
+  addByte(b: number): void {
+    const x0 = this.h0 ^ b;
+    const t0 = x0 * 0x1b3;
+    let t1 = this.h1 * 0x1b3 + (t0 >>> 16);
+    let t2 = this.h2 * 0x1b3 + (x0 << 8) + (t1 >>> 16);
+    const t3 = this.h3 * 0x1b3 + (this.h1 << 8) + (t2 >>> 16);
+    t1 &= 0xffff;
+    t2 &= 0xffff;
+    this.h0 = t0 & 0xffff;
+    this.h1 = t1;
+    this.h2 = t2;
+    this.h3 = t3 & 0xffff;
+  }
+
+  addString(s: string): void {
+    for (let i = 0; i < s.length; i++) {
+      const c = s.charCodeAt(i);
+      if (c >= 0x80) {
+        // Not ASCII: hash the UTF-8 bytes of the rest.
+        for (const b of encoder.encode(s.slice(i))) this.addByte(b);
+        return;
+      }
+      this.addByte(c);
+    }
+  }
+
+  hex(): string {
+    return [this.h3, this.h2, this.h1, this.h0].map((h) => h.toString(16).padStart(4, '0')).join('');
+  }
 }
 
 /**
@@ -22,15 +54,14 @@ function fnvAdd(h: bigint, bytes: Uint8Array): bigint {
  * and value followed by the separator byte 0xff, as 16 lowercase hex digits (`%016x`).
  */
 export function fingerprint(labels: LabelSet): string {
-  let h = FNV_OFFSET;
-  const sep = Uint8Array.of(SEPARATOR);
+  const h = new Fnv64();
   for (const name of sortedNames(labels)) {
-    h = fnvAdd(h, encoder.encode(name));
-    h = fnvAdd(h, sep);
-    h = fnvAdd(h, encoder.encode(labels[name] ?? ''));
-    h = fnvAdd(h, sep);
+    h.addString(name);
+    h.addByte(0xff);
+    h.addString(labels[name] ?? '');
+    h.addByte(0xff);
   }
-  return h.toString(16).padStart(16, '0');
+  return h.hex();
 }
 
 /** Label names sorted by code unit (byte order for ASCII label names). */
@@ -38,14 +69,22 @@ export function sortedNames(labels: LabelSet): string[] {
   return Object.keys(labels).sort(compareStrings);
 }
 
-/** Byte-wise string comparison, as Go compares strings. */
+/** Byte-wise (UTF-8) string comparison, as Go compares strings. */
 export function compareStrings(a: string, b: string): number {
   if (a === b) return 0;
-  const x = encoder.encode(a);
-  const y = encoder.encode(b);
-  const n = Math.min(x.length, y.length);
-  for (let i = 0; i < n; i++) if (x[i] !== y[i]) return x[i]! - y[i]!;
-  return x.length - y.length;
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x === y) continue;
+    // UTF-16 order is UTF-8 byte order except a surrogate (a code point >= U+10000) against
+    // U+E000..U+FFFF, which UTF-16 puts first and UTF-8 last.
+    const xs = x >= 0xd800 && x <= 0xdfff;
+    const ys = y >= 0xd800 && y <= 0xdfff;
+    if (xs !== ys && (x >= 0xe000 || y >= 0xe000)) return xs ? 1 : -1;
+    return x - y;
+  }
+  return a.length - b.length;
 }
 
 /** Go's `%q` for a string: double-quoted with Go escapes (enough for label values). */
