@@ -5,6 +5,7 @@ import { Agent } from '../agent/agent.js';
 import { AgentHttpServer } from '../agent/http/agent-http.js';
 import { ShippingSink } from '../agent/shipping-sink.js';
 import { DiskQueue } from '../agent/shipper/disk-queue.js';
+import { httpPost } from '../agent/shipper/http-post.js';
 import { Shipper } from '../agent/shipper/shipper.js';
 import { systemClock } from '../base/clock.js';
 import { useSpawnHelper } from '../checks/run-command.js';
@@ -74,6 +75,7 @@ export async function runShippingAgent(args: {
     headers: shipper.headers,
     timeoutMs: shipper.timeout,
     maxBackoffMs: shipper.max_backoff,
+    fetch: httpPost,
     clock: systemClock,
     logger,
     registry,

@@ -5,6 +5,7 @@ import { Registry, type Counter } from '../../exposition/registry.js';
 import type { CheckReport } from '../../model/check-report.js';
 import { encodeWriteRequest, type WriteRequest } from '../../remotewrite/write-request.js';
 import type { DiskQueue, QueueBatch, QueuedBatch } from './disk-queue.js';
+import type { PostFn, PostResponse } from './http-post.js';
 
 /**
  * The agent's sender: takes batches from a {@link DiskQueue} in order and delivers them —
@@ -48,7 +49,8 @@ export interface ShipperOptions {
    * was cut off by shutdown.
    */
   readonly shutdownGraceMs?: number;
-  readonly fetch?: typeof fetch;
+  /** How requests are sent; default the global fetch (the agent passes httpPost). */
+  readonly fetch?: PostFn;
   readonly clock?: Clock;
   /** Uniform random numbers in [0, 1) for jitter; default Math.random. */
   readonly random?: () => number;
@@ -81,7 +83,7 @@ export function checksBatch(report: CheckReport): QueueBatch {
 /** Delivers queued batches; see the module comment. */
 export class Shipper {
   readonly #o: ShipperOptions;
-  readonly #fetch: typeof fetch;
+  readonly #fetch: PostFn;
   readonly #clock: Clock;
   readonly #random: () => number;
   readonly #logger: Logger;
@@ -221,7 +223,7 @@ export class Shipper {
         }
       : { 'content-type': 'application/json', 'user-agent': 'kanshi-agent', ...this.#headers };
     const url = isMetrics ? this.#o.remoteWriteUrl : this.#o.checkResultsUrl;
-    let res: Response;
+    let res: PostResponse;
     try {
       res = await this.#fetch(url, {
         method: 'POST',
