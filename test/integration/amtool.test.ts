@@ -185,6 +185,10 @@ async function scenario(url: string): Promise<Record<string, Result>> {
   await run('silence query filter', ['silence', 'query', 'alertname=Foo']);
   await run('silence query -q', ['silence', 'query', '-q']);
   await run('silence query json', ['-o', 'json', 'silence', 'query', 'alertname=Bar']);
+  await run('silence query extended', ['-o', 'extended', 'silence', 'query']);
+  // Same matchers, new comment and end: the silence keeps its id.
+  await run('silence update', ['silence', 'update', '-c', 'longer swap', '-d', '3h', ids[1]!]);
+  await run('silence query after update', ['silence', 'query', 'alertname=Bar']);
 
   await run('alert add Foo', [
     'alert',
@@ -214,7 +218,7 @@ async function scenario(url: string): Promise<Record<string, Result>> {
   for (const r of Object.values(out)) {
     r.stdout = mask(r.stdout, ids);
     // amtool warns when the server's version is not its own; Kanshi reports its own version.
-    r.stderr = mask(r.stderr, ids).replace(/^Warning: amtool version .* are different\.\n/m, '');
+    r.stderr = mask(r.stderr, ids).replace(/^Warning: amtool version .* are different\.\n/gm, '');
   }
   return out;
 }
@@ -243,6 +247,7 @@ describe('amtool against Kanshi and Alertmanager', () => {
     expect(fromAm['silence add']?.code).toBe(0);
     expect(fromAm['silence query']?.stdout).toContain('alertname="Foo"');
     expect(fromAm['alert query silenced']?.stdout).toContain('Foo');
+    expect(fromAm['silence query after update']?.stdout).toMatch(/<id1> .*longer swap/);
     expect(fromKanshi).toEqual(fromAm);
   });
 
