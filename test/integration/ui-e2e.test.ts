@@ -245,6 +245,11 @@ describe.skipIf(!hasChromium || !isBuilt)('web UI end to end', () => {
     expect(await page.getByRole('navigation').textContent()).toContain('エクスプローラー');
     expect(await page.evaluate(() => document.documentElement.dataset.theme)).toBe('dark');
     await shot(page, 'checks-placeholder-dark-ja');
+    await page.getByRole('link', { name: 'ホスト', exact: true }).click();
+    await page.locator('tr[data-host="web-1"]').waitFor();
+    expect(await page.locator('table.hosts thead').textContent()).toContain('状態');
+    expect(await page.locator('tr[data-host="db-1"] [data-status]').textContent()).toContain('重大');
+    await shot(page, 'hosts-dark-ja');
     await page.close();
   });
 

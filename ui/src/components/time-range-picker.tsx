@@ -17,7 +17,7 @@ import {
  * with an absolute range.
  */
 export function TimeRangePicker({ range, onChange }: { range: TimeRange; onChange: (r: TimeRange) => void }) {
-  const { t } = useI18n();
+  const { t, formatDateTime } = useI18n();
   const [isCustom, setCustom] = useState(false);
   const resolved = resolveRange(range, Date.now());
   const [from, setFrom] = useState('');
@@ -70,7 +70,7 @@ export function TimeRangePicker({ range, onChange }: { range: TimeRange; onChang
       </label>
       {!isCustom && selected === '' && resolved && (
         <button type="button" className="link" onClick={openCustom}>
-          {new Date(resolved.startMs).toLocaleString()} – {new Date(resolved.endMs).toLocaleString()}
+          {formatDateTime(resolved.startMs)} – {formatDateTime(resolved.endMs)}
         </button>
       )}
       <button

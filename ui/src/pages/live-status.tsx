@@ -12,10 +12,13 @@ export function LiveStatus({
   onRefresh: () => void;
   isLoading: boolean;
 }) {
-  const { t } = useI18n();
+  const { t, lang } = useI18n();
   return (
     <p className="live muted" aria-live="polite">
-      {updatedAt !== undefined && t('common.updated', { time: new Date(updatedAt).toLocaleTimeString() })}
+      {updatedAt !== undefined &&
+        t('common.updated', {
+          time: new Date(updatedAt).toLocaleTimeString(lang === 'ja' ? 'ja-JP' : 'en-US'),
+        })}
       {' · '}
       {t('common.live', { seconds: refreshMs / 1000 })}{' '}
       <button type="button" onClick={onRefresh} disabled={isLoading}>

@@ -9,7 +9,7 @@ import { LiveStatus } from './live-status.js';
 
 /** Checks that are not OK, worst first. */
 export function ChecksTable({ checks, showHost }: { checks: readonly CheckResult[]; showHost: boolean }) {
-  const { t, formatAgo } = useI18n();
+  const { t, formatAgo, formatDateTime } = useI18n();
   const now = Date.now();
   return (
     <div className="table-wrap">
@@ -58,10 +58,7 @@ export function ChecksTable({ checks, showHost }: { checks: readonly CheckResult
                 </td>
               )}
               <td>
-                <time
-                  dateTime={new Date(c.started_at).toISOString()}
-                  title={new Date(c.started_at).toLocaleString()}
-                >
+                <time dateTime={new Date(c.started_at).toISOString()} title={formatDateTime(c.started_at)}>
                   {formatAgo(c.started_at, now)}
                 </time>
               </td>
