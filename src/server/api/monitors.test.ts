@@ -317,13 +317,14 @@ describe('monitors wired to the notification pipeline', () => {
     const clock = new FakeClock();
     const sent: Notification[] = [];
     const events: AlertEvent[] = [];
-    let pipeline: NotificationPipeline | undefined;
+    // The pipeline needs the monitors' inhibit rules, the monitors need the pipeline: close the loop late.
+    const late: { pipeline?: NotificationPipeline } = {};
     const monitors = await Monitors.open({
       config: monitorsConfig.parse({
         thresholds: [{ name: 'HighLoad', metric: 'node_load1', operator: '>', warning: 4, critical: 8 }],
       }),
       clock,
-      notify: (alerts, reason) => pipelineNotifyFn(pipeline!, nullLogger)(alerts, reason),
+      notify: (alerts, reason) => pipelineNotifyFn(late.pipeline!, nullLogger)(alerts, reason),
       history: monitorOnlyEvents({ record: (e) => events.push(e) }),
     });
     const yaml = stringify({
@@ -333,7 +334,7 @@ describe('monitors wired to the notification pipeline', () => {
     });
     const { config, diagnostics } = parseYamlConfig(yaml, 'kanshi.yml', notificationsConfig);
     expect(diagnostics).toEqual([]);
-    pipeline = new NotificationPipeline({
+    const pipeline = new NotificationPipeline({
       config: config!,
       silencer: { mutes: () => ({ silencedBy: [], maintenanceBy: [] }) },
       sink: { enqueue: (n) => sent.push(n) },
@@ -341,6 +342,7 @@ describe('monitors wired to the notification pipeline', () => {
       clock,
       logger: nullLogger,
     });
+    late.pipeline = pipeline;
     const store = monitoredCheckResults(new MemoryCheckResultStore({ clock }), monitors);
     const stop = new AbortController();
     const running = monitors.run(stop.signal);
