@@ -71,7 +71,11 @@ export interface AlertmanagerApiDeps {
 
 const uuidRe = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-/** Registers the API v2 routes and Kanshi's maintenance-window routes on `app`. */
+/**
+ * Registers the API v2 routes (in their own fastify scope, for Alertmanager's error bodies) and
+ * Kanshi's maintenance-window routes on `app`. Call before `app.ready()`/`listen()`. The silences
+ * store stays the caller's: it opens it, runs its GC (`silences.run(signal)`) and closes it.
+ */
 export function registerAlertmanagerApi(app: FastifyInstance, deps: AlertmanagerApiDeps): void {
   const clock = deps.clock ?? systemClock;
   void app.register((scope, _opts, done) => {
