@@ -137,9 +137,9 @@ describe('saveNotificationLog / loadNotificationLog', () => {
     return d;
   }
 
-  it('round-trips the entries through a file, leaving no temp file', async () => {
+  it('round-trips the entries through a file in a new directory, leaving no temp file', async () => {
     const dir = tmp();
-    const file = join(dir, 'nflog.json');
+    const file = join(dir, 'notify', 'nflog.json');
     const log = new NotificationLog();
     log.log('{}/{a="b"}:{x="1"}', 'ops', entry(['f1', 'f2'], ['f3'], 0));
     log.log('{}:{}', 'dev', entry([], ['f4'], 5000));
@@ -147,7 +147,7 @@ describe('saveNotificationLog / loadNotificationLog', () => {
     const back = await loadNotificationLog(file, new RecordingLogger());
     expect(back.snapshot()).toEqual(log.snapshot());
     expect(back.get('{}/{a="b"}:{x="1"}', 'ops')).toEqual(entry(['f1', 'f2'], ['f3'], 0));
-    expect(readdirSync(dir)).toEqual(['nflog.json']);
+    expect(readdirSync(join(dir, 'notify'))).toEqual(['nflog.json']);
   });
 
   const bad: { name: string; content: string | undefined; logged: string[] }[] = [

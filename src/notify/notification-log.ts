@@ -1,4 +1,4 @@
-import { open, readFile, rename } from 'node:fs/promises';
+import { mkdir, open, readFile, rename } from 'node:fs/promises';
 import path from 'node:path';
 import { errorMessage } from '../base/errors.js';
 import type { Logger } from '../base/logger.js';
@@ -110,9 +110,13 @@ export interface NotificationLogSnapshot {
   }[];
 }
 
-/** Writes the log to `file` atomically (temp file, fsync, rename, directory fsync). Rejects on I/O errors. */
+/**
+ * Writes the log to `file` atomically (temp file, fsync, rename, directory fsync), creating its directory
+ * when missing. Rejects on I/O errors.
+ */
 export async function saveNotificationLog(file: string, log: NotificationLog): Promise<void> {
   const tmp = `${file}.tmp`;
+  await mkdir(path.dirname(file), { recursive: true });
   const fh = await open(tmp, 'w', 0o600);
   try {
     await fh.writeFile(JSON.stringify({ version: 1, ...log.snapshot() }));
