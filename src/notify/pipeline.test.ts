@@ -316,6 +316,32 @@ time_intervals:
   });
 });
 
+describe('NotificationPipeline reload', () => {
+  it('routes stored alerts by the new tree after applyConfig', async () => {
+    const { clock, pipeline, summary } = setup();
+    pipeline.put([{ labels: { alertname: 'A', team: 'db' }, endsAtMs: T0 + 60 * M }]);
+    await clock.advance(30 * S);
+    await pipeline.applyConfig(
+      config(
+        BASE.replace(
+          'repeat_interval: 10m',
+          'repeat_interval: 10m\n  routes: [{ receiver: quiet, matchers: [team="db"] }]',
+        ),
+      ),
+    );
+    // The new group was created at 30 s for an alert that started at 0 s: not yet past group_wait, so it waits.
+    await clock.advance(29 * S);
+    expect(summary()).toHaveLength(1);
+    await clock.advance(1 * S);
+    expect(summary().map((x) => [x.at, x.receiver])).toEqual([
+      [30, 'ops'],
+      [60, 'quiet'],
+    ]);
+    expect(pipeline.alerts()[0]?.receivers).toEqual([{ name: 'quiet' }]);
+    await pipeline.close();
+  });
+});
+
 describe('NotificationPipeline API views and metrics', () => {
   it('lists alerts and groups in the Alertmanager API v2 shape', async () => {
     const { clock, pipeline, silencer } = setup();
