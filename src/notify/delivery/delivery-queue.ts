@@ -1,4 +1,6 @@
 import {
+  fsync,
+  write,
   closeSync,
   existsSync,
   fsyncSync,
@@ -29,8 +31,9 @@ import {
  * Durability: {@link DeliveryQueue.enqueue} appends the notification, with the integrations that owe
  * it, to a JSON-lines journal (`<dir>/queue.jsonl`) and fsyncs before it returns (synchronous I/O: the
  * {@link DeliverySink} contract has `enqueue` return only once the notification is durable). Each
- * integration's final outcome (delivered, or given up) is appended and fsynced as soon as it is known,
- * before that integration moves on, so a restart resumes exactly the owed deliveries. The one window
+ * integration's final outcome (delivered, or given up) is appended and fsynced as soon as it is known
+ * (asynchronously; outcomes finishing together share one write and fsync), before that delivery task
+ * ends, so a restart resumes exactly the owed deliveries. The one window
  * left is a crash between a receiver accepting a notification and the fsync of its outcome; then that
  * one notification is sent again after the restart (at-least-once, as Alertmanager).
  *
@@ -130,6 +133,13 @@ export class DeliveryQueue implements DeliverySink {
   #journalBytes = 0;
   /** Bytes of the enqueue records of owed notifications (what a compaction would keep, roughly). */
   #liveBytes = 0;
+  /** Outcome records waiting for the next group commit, and who waits for them. */
+  #commitBuffer: string[] = [];
+  #commitWaiters: { resolve: () => void; reject: (e: Error) => void; onDurable: () => void }[] = [];
+  #isCommitting = false;
+  #isMaintenanceDue = false;
+  /** Settles when the current group commit loop ends. */
+  #commitIdle: Promise<void> = Promise.resolve();
   #owedCount = 0;
   #isClosed = false;
   /** Set once the journal is closed: its fd number may belong to another file by then. */
@@ -252,6 +262,7 @@ export class DeliveryQueue implements DeliverySink {
     });
     await Promise.race([Promise.allSettled([...this.#tasks]), abandon]);
     clearTimeout(timer);
+    await this.#commitIdle;
     this.#isFdClosed = true;
     closeSync(this.#fd);
   }
@@ -278,13 +289,20 @@ export class DeliveryQueue implements DeliverySink {
       if (stop.aborted) return;
       const notifier = this.#o.integrations(n.receiver)?.find((i) => i.integration === integration);
       if (notifier === undefined) {
-        this.#finish(e, integration, 'gave_up', attempt - 1, 'integration no longer configured', undefined);
+        await this.#finish(
+          e,
+          integration,
+          'gave_up',
+          attempt - 1,
+          'integration no longer configured',
+          undefined,
+        );
         return;
       }
       const payload = forIntegration(n, notifier);
       if (payload === undefined) {
         // The integration's send_resolved changed by a reload: nothing left to send to it.
-        this.#finish(e, integration, 'delivered', attempt - 1, undefined, undefined);
+        await this.#finish(e, integration, 'delivered', attempt - 1, undefined, undefined);
         return;
       }
       const sem = this.#semaphore(`${n.receiver}\u0000${integration}`);
@@ -312,7 +330,7 @@ export class DeliveryQueue implements DeliverySink {
       }
       if (error === undefined) {
         this.#attempts?.inc({ integration: notifier.kind, result: 'success' });
-        this.#finish(e, integration, 'delivered', attempt, undefined, payload);
+        await this.#finish(e, integration, 'delivered', attempt, undefined, payload);
         return;
       }
       if (this.#abortSends.signal.aborted) return; // aborted by close: stays owed, not an attempt
@@ -322,7 +340,7 @@ export class DeliveryQueue implements DeliverySink {
       const age = this.#o.clock.now() - n.createdAtMs;
       const isFinal = !RETRYABLE.has(code) || age >= this.#o.maxAgeMs;
       if (isFinal) {
-        this.#finish(e, integration, 'gave_up', attempt, message, payload);
+        await this.#finish(e, integration, 'gave_up', attempt, message, payload);
         return;
       }
       this.#recordAll(payload, 'notify_failed', {
@@ -350,18 +368,29 @@ export class DeliveryQueue implements DeliverySink {
     return Math.max(0, Math.round(raw * (1 + j * (2 * this.#o.random() - 1))));
   }
 
-  /** Records the final outcome of one delivery durably, then in history and memory. */
-  #finish(
+  /**
+   * Records the final outcome of one delivery durably (group commit: outcomes finishing together share
+   * one write and fsync), then in history and memory. Resolves once it is on disk.
+   */
+  async #finish(
     e: Entry,
     integration: string,
     outcome: 'delivered' | 'gave_up',
     attempt: number,
     error: string | undefined,
     payload: Notification | undefined,
-  ): void {
+  ): Promise<void> {
     const { n } = e;
+    // Memory follows the journal in the same synchronous step as the fsync's completion, so a
+    // compaction never snapshots an outcome that is on disk as still owed.
+    let isSettled = false;
+    const settle = (): void => {
+      if (isSettled) return;
+      isSettled = true;
+      this.#settle(e, integration);
+    };
     try {
-      this.#append({ op: 'done', id: n.id, integration, outcome });
+      await this.#commit({ op: 'done', id: n.id, integration, outcome }, settle);
     } catch (err) {
       // The outcome could not be made durable: a restart would retry this delivery once more.
       this.#o.logger.error(
@@ -369,6 +398,7 @@ export class DeliveryQueue implements DeliverySink {
         'delivery queue journal write failed',
       );
     }
+    settle();
     const detail: Record<string, string> = { receiver: n.receiver, integration, attempt: String(attempt) };
     if (outcome === 'delivered') {
       if (payload !== undefined) this.#recordAll(payload, 'notified', detail);
@@ -383,27 +413,86 @@ export class DeliveryQueue implements DeliverySink {
         'notify gave up',
       );
     }
+    this.#maintain();
+  }
+
+  /** Forgets one finished delivery (and the notification once nothing is owed). */
+  #settle(e: Entry, integration: string): void {
     e.owed.delete(integration);
     this.#setOwed(-1);
-    if (e.owed.size === 0) {
-      this.#entries.delete(n.id);
-      this.#liveBytes -= e.bytes ?? 0;
-      this.#seen.add(n.id);
-      if (this.#seen.size > SEEN_IDS) {
-        const oldest = this.#seen.values().next().value;
-        if (oldest !== undefined) this.#seen.delete(oldest);
-      }
-      if (this.#entries.size === 0 && this.#journalBytes > TRUNCATE_AFTER_BYTES && !this.#isClosed)
-        this.#truncate();
+    if (e.owed.size > 0) return;
+    this.#entries.delete(e.n.id);
+    this.#liveBytes -= e.bytes ?? 0;
+    this.#seen.add(e.n.id);
+    if (this.#seen.size > SEEN_IDS) {
+      const oldest = this.#seen.values().next().value;
+      if (oldest !== undefined) this.#seen.delete(oldest);
     }
-    // Compact once the journal is large and mostly records of finished deliveries.
-    if (
-      this.#entries.size > 0 &&
-      this.#journalBytes > this.#o.compactAfterBytes &&
-      this.#journalBytes > 2 * this.#liveBytes &&
-      !this.#isClosed
-    )
+  }
+
+  /**
+   * Truncates the journal when nothing is owed, or compacts it once it is large and mostly records of
+   * finished deliveries. Deferred while a group commit is writing (it would race the fd).
+   */
+  #maintain(): void {
+    if (this.#isClosed || this.#isFdClosed) return;
+    if (this.#isCommitting) {
+      this.#isMaintenanceDue = true;
+      return;
+    }
+    this.#isMaintenanceDue = false;
+    if (this.#entries.size === 0) {
+      if (this.#journalBytes > TRUNCATE_AFTER_BYTES) this.#truncate();
+    } else if (this.#journalBytes > this.#o.compactAfterBytes && this.#journalBytes > 2 * this.#liveBytes) {
       this.#compact();
+    }
+  }
+
+  /**
+   * Appends `r` asynchronously with the records committed at the same time; resolves once fsynced.
+   * `onDurable` runs synchronously right after the fsync, before anything else can run.
+   */
+  #commit(r: JournalRecord, onDurable: () => void): Promise<void> {
+    if (this.#isFdClosed)
+      return Promise.reject(new AppError('canceled', `delivery queue ${this.#o.dir} is closed`));
+    return new Promise<void>((resolve, reject) => {
+      this.#commitBuffer.push(`${JSON.stringify(r)}\n`);
+      this.#commitWaiters.push({ resolve, reject, onDurable });
+      if (!this.#isCommitting) {
+        this.#isCommitting = true;
+        this.#commitIdle = this.#commitLoop();
+      }
+    });
+  }
+
+  async #commitLoop(): Promise<void> {
+    while (this.#commitBuffer.length > 0 && !this.#isFdClosed) {
+      const text = this.#commitBuffer.join('');
+      const waiters = this.#commitWaiters;
+      this.#commitBuffer = [];
+      this.#commitWaiters = [];
+      const fd = this.#fd;
+      try {
+        const data = Buffer.from(text);
+        await new Promise<void>((res, rej) =>
+          write(fd, data, 0, data.length, null, (err) => (err ? rej(err) : res())),
+        );
+        await new Promise<void>((res, rej) => fsync(fd, (err) => (err ? rej(err) : res())));
+        this.#journalBytes += data.length;
+        for (const w of waiters) w.onDurable();
+        for (const w of waiters) w.resolve();
+      } catch (e) {
+        const err = new AppError('io', `write delivery queue ${this.#o.dir}: ${errorMessage(e)}`, {
+          cause: e,
+        });
+        for (const w of waiters) w.reject(err);
+      }
+    }
+    for (const w of this.#commitWaiters.splice(0))
+      w.reject(new AppError('canceled', 'delivery queue closed'));
+    this.#commitBuffer = [];
+    this.#isCommitting = false;
+    if (this.#isMaintenanceDue) this.#maintain();
   }
 
   #recordAll(n: Notification, kind: 'notified' | 'notify_failed', detail: Record<string, string>): void {
