@@ -242,11 +242,26 @@ describe('SlackNotifier', () => {
     expect(att.fields).toStrictEqual([{ title: 'sev', value: 'PAGE', short: true }]);
   });
 
-  it('rejects an API error answer as final', async () => {
-    server.replies.push([200, 'invalid_payload']);
-    const [n] = integrations({ slack_configs: [{ api_url: `${server.base}/slack` }] });
+  it('takes any 2xx from an incoming webhook or a Slack-compatible chat', async () => {
+    server.replies.push([200, '{"success":true}']);
+    const [n] = integrations({ slack_configs: [{ api_url: `${server.base}/rocketchat` }] });
+    await expect(n!.send(notification, new AbortController().signal)).resolves.toBeUndefined();
+  });
+
+  it("rejects the Web API's ok:false answer as final", async () => {
+    const answers = ['{"ok":false,"error":"channel_not_found"}', '{"ok":true}'];
+    const fakeFetch = (): Promise<Response> => Promise.resolve(new Response(answers.shift()));
+    const [n] = buildIntegrations(
+      receiverSchema.parse({
+        name: 'ops',
+        slack_configs: [{ api_url: 'https://slack.com/api/chat.postMessage' }],
+      }),
+      { fetch: fakeFetch },
+    );
     const err = await n!.send(notification, new AbortController().signal).catch((e: unknown) => e);
     expect((err as AppError).code).toBe('bad_input');
+    expect((err as AppError).message).toContain('channel_not_found');
+    await expect(n!.send(notification, new AbortController().signal)).resolves.toBeUndefined();
   });
 });
 

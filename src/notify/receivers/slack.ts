@@ -44,6 +44,9 @@ export interface SlackRequest {
   attachments: SlackAttachment[];
 }
 
+/** Slack's Web API (`chat.postMessage`), whose errors come as 200 with `"ok": false`. */
+const SLACK_WEB_API = 'https://slack.com/api/';
+
 /** Slack cuts titles longer than this (runes), as Alertmanager does before sending. */
 const MAX_TITLE_RUNES = 1024;
 
@@ -126,21 +129,19 @@ export class SlackNotifier implements Notifier {
       signal,
       fetch: this.#deps.fetch,
     });
-    // Incoming webhooks answer "ok"; the Web API answers JSON with "ok": true|false.
-    const trimmed = text.trim();
-    if (trimmed.startsWith('{')) {
-      let ok = false;
-      let error = trimmed;
-      try {
-        const parsed = JSON.parse(trimmed) as { ok?: unknown; error?: unknown };
-        ok = parsed.ok === true;
-        if (typeof parsed.error === 'string') error = parsed.error;
-      } catch {
-        ok = false;
-      }
-      if (!ok) throw new AppError('bad_input', `slack: api error: ${error.slice(0, 200)}`);
-    } else if (trimmed !== 'ok' && trimmed !== '') {
-      throw new AppError('bad_input', `slack: unexpected response: ${trimmed.slice(0, 200)}`);
+    // Slack's Web API answers 200 with {"ok": false, "error": …} on failure; incoming webhooks and the
+    // Slack-compatible chats (Mattermost, Rocket.Chat) answer with a status, so only the Web API's
+    // body is read.
+    if (!url.startsWith(SLACK_WEB_API)) return;
+    let ok = false;
+    let error = text.trim();
+    try {
+      const parsed = JSON.parse(text) as { ok?: unknown; error?: unknown };
+      ok = parsed.ok === true;
+      if (typeof parsed.error === 'string') error = parsed.error;
+    } catch {
+      ok = false;
     }
+    if (!ok) throw new AppError('bad_input', `slack: api error: ${error.slice(0, 200)}`);
   }
 }
