@@ -65,6 +65,7 @@ export function buildIntegrations(receiver: ReceiverConfig, ctx: IntegrationCont
       authUsername: ownAuth ? c.auth_username : g.smtp_auth_username,
       authPassword: ownAuth ? c.auth_password : g.smtp_auth_password,
       authPasswordFile: file(ownAuth ? c.auth_password_file : g.smtp_auth_password_file),
+      authSecret: ownAuth ? c.auth_secret : g.smtp_auth_secret,
       requireTls: c.require_tls ?? g.smtp_require_tls ?? true,
       insecureSkipVerify: c.tls_config?.insecure_skip_verify ?? false,
       caFile: file(c.tls_config?.ca_file),

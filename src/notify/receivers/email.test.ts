@@ -169,4 +169,25 @@ describe('EmailNotifier', () => {
     const err = await n.send(notification, new AbortController().signal).catch((e: unknown) => e);
     expect((err as AppError).code).toBe('unavailable');
   });
+
+  it('authenticates with CRAM-MD5 when auth_secret is set', async () => {
+    const smtp = await startSmtp({
+      authMethods: ['CRAM-MD5'],
+      onAuth(auth, _session, cb) {
+        if (auth.username === 'kanshi' && auth.validatePassword?.('cram-secret') === true)
+          cb(null, { user: auth.username });
+        else cb(new Error('invalid credentials'));
+      },
+    });
+    const n = emailNotifier({
+      to: 'a@example.org',
+      from: 'k@example.org',
+      smarthost: `127.0.0.1:${smtp.port}`,
+      auth_username: 'kanshi',
+      auth_secret: 'cram-secret',
+      tls_config: { insecure_skip_verify: true },
+    });
+    await n.send(notification, new AbortController().signal);
+    expect(smtp.mails[0]?.user).toBe('kanshi');
+  });
 });

@@ -11,7 +11,8 @@ import type { Notification, Notifier } from '../types.js';
 /**
  * Email over SMTP with nodemailer, as Alertmanager's notify/email: port 465 is implicit TLS;
  * otherwise STARTTLS is required when `require_tls` (default true) and not attempted when false;
- * AUTH with `auth_username`/`auth_password` (PLAIN or LOGIN, whichever the server offers); a text part
+ * AUTH with `auth_username`/`auth_password` (PLAIN or LOGIN, whichever the server offers) or
+ * `auth_secret` (CRAM-MD5); `auth_identity` is not used (nodemailer's PLAIN has no authorization id); a text part
  * when `text` is set and an HTML part when `html` is (default: Kanshi's HTML template). `to`, the
  * subject and every header are templates.
  */
@@ -26,6 +27,8 @@ export interface EmailSettings {
   readonly authUsername?: string | undefined;
   readonly authPassword?: string | undefined;
   readonly authPasswordFile?: string | undefined;
+  /** CRAM-MD5 secret; when set, CRAM-MD5 is used instead of PLAIN/LOGIN. */
+  readonly authSecret?: string | undefined;
   readonly requireTls: boolean;
   readonly insecureSkipVerify: boolean;
   readonly caFile?: string | undefined;
@@ -122,7 +125,9 @@ export class EmailNotifier implements Notifier {
         ...(ca !== undefined ? { ca } : {}),
       },
       ...(s.authUsername !== undefined && s.authUsername !== ''
-        ? { auth: { user: s.authUsername, pass: password ?? '' } }
+        ? s.authSecret !== undefined && s.authSecret !== ''
+          ? { auth: { user: s.authUsername, pass: s.authSecret }, authMethod: 'CRAM-MD5' }
+          : { auth: { user: s.authUsername, pass: password ?? '' } }
         : {}),
     };
     const transport = createTransport(options);
