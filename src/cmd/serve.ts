@@ -46,6 +46,9 @@ export async function runServerCommand(mode: 'up' | 'server', args: string[]): P
       scrapePools,
       global: config.global,
       ruleFiles: config.rule_files,
+      monitors: config.monitors,
+      ...(config.notifications ? { notifications: config.notifications } : {}),
+      baseEnv: process.env,
       ...(loaded.file === undefined ? {} : { configFile: path.resolve(loaded.file) }),
     });
   } catch (e) {

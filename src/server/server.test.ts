@@ -77,9 +77,13 @@ describe('startServer', () => {
       expect(((await snap.json()) as { data: { name: string } }).data.name).toMatch(
         /^\d{8}T\d{6}Z-[0-9a-f]{16}$/,
       );
-      const home = await fetch(`${second.url}/`);
+      const home = await fetch(`${second.url}/-/status`);
       expect(home.headers.get('content-type')).toMatch(/^text\/html/);
       expect(await home.text()).toMatch(/<p>1 series in the store\./);
+      // `/` is the web UI (or, in a tree where it was not built, the page saying how to build it).
+      const ui = await fetch(`${second.url}/`);
+      expect(ui.headers.get('content-type')).toMatch(/^text\/html/);
+      expect(await ui.text()).toMatch(/Kanshi/);
       // The same data through PromQL and the Prometheus API.
       const res2 = await fetch(
         `${second.url}/api/v1/query?query=${encodeURIComponent('kanshi_test_total{job="a"}')}&time=${(t + 20_000) / 1000}`,
@@ -133,12 +137,17 @@ describe('startServer', () => {
         health: 'up',
         labels: { job: 'demo', instance: target },
       });
-      const q = await fetch(`${server.url}/api/v1/query?query=demo_items`);
-      const result = (
-        (await q.json()) as {
-          data: { result: { metric: Record<string, string>; value: [number, string] }[] };
-        }
-      ).data.result;
+      // The target turns up before its first scrape's samples are committed: wait for those too.
+      let result: { metric: Record<string, string>; value: [number, string] }[] = [];
+      for (let i = 0; i < 100 && result.length === 0; i++) {
+        const q = await fetch(`${server.url}/api/v1/query?query=demo_items`);
+        result = (
+          (await q.json()) as {
+            data: { result: { metric: Record<string, string>; value: [number, string] }[] };
+          }
+        ).data.result;
+        if (result.length === 0) await new Promise((r) => setTimeout(r, 100));
+      }
       expect(result.map((r) => [r.metric, r.value[1]])).toEqual([
         [{ __name__: 'demo_items', instance: target, job: 'demo' }, '7'],
       ]);

@@ -24,15 +24,15 @@ import { ScrapeManager, type TargetsView } from '../scrape/manager.js';
 import type { Storage } from '../storage/storage.js';
 import type { ServerConfig } from './config/schema.js';
 import { createHttpApp } from './http/app.js';
-import {
-  MemoryCheckResultStore,
-  registerCheckResults,
-  type CheckResultStore,
-} from './ingest/check-results.js';
+import { registerCheckResults, type CheckResultStore } from './ingest/check-results.js';
+import type { NotificationsConfig } from '../notify/config.js';
+import { monitorsConfig, type MonitorsConfig } from '../rules/monitors/config.js';
+import { openAlerting, type Alerting } from './alerting.js';
 import { registerRemoteWrite } from './ingest/remote-write.js';
 import { registerAdminApi } from './api/admin.js';
 import { registerChecksApi } from './api/checks.js';
 import { registerHomePage } from './api/home.js';
+import { defaultUiDistDir, registerUi } from './ui/register-ui.js';
 
 /**
  * The Kanshi server: HTTP edge, ingestion and the store. Built by {@link startServer}, stopped by
@@ -67,6 +67,14 @@ export interface ServerOptions {
    * throw. Without it firing alerts are visible through `/api/v1/alerts` and `/api/v1/rules` only.
    */
   notify?: NotifyFn;
+  /** kanshi.yml's `notifications:` section; none = alerts are kept and shown, not sent. */
+  notifications?: NotificationsConfig;
+  /** kanshi.yml's `monitors:` section; its defaults when absent. */
+  monitors?: MonitorsConfig;
+  /** Folder of the built web UI; default `<package>/dist/ui` (`npm run build`). */
+  uiDistDir?: string;
+  /** Environment inherited by exec receivers (the composition root passes process.env). */
+  baseEnv?: Readonly<Record<string, string | undefined>>;
 }
 
 /** A running server. */
@@ -80,6 +88,8 @@ export interface KanshiServer {
   readonly url: string;
   /** The rule groups of `rule_files`, evaluating against {@link storage}. */
   readonly rules: RuleManager;
+  /** Silences, monitors, the metadata store and the notification pipeline. */
+  readonly alerting: Alerting;
   /**
    * Re-reads the configuration and rule files and applies them (SIGHUP, `POST /-/reload`, a file
    * change). Unchanged rules keep their alerts. Rejects with an AppError naming every problem when
@@ -140,11 +150,32 @@ export async function startServer(options: ServerOptions): Promise<KanshiServer>
     bodyLimitBytes: options.config.limits.max_body_bytes,
   });
   registry.gauge('kanshi_build_info', 'Kanshi build information.').set(1, { version: KANSHI_VERSION });
-  const checkResults = new MemoryCheckResultStore({ clock: options.clock });
+  const configFile =
+    options.configFile === undefined ? undefined : path.resolve(options.baseDir, options.configFile);
+  let alerting: Alerting;
+  try {
+    alerting = await openAlerting({
+      app,
+      dataDir: path.resolve(options.baseDir, options.config.data_dir),
+      configDir: configFile === undefined ? options.baseDir : path.dirname(configFile),
+      notifications: options.notifications,
+      monitors: options.monitors ?? monitorsConfig.parse({}),
+      evaluationIntervalMs: global.evaluation_interval,
+      clock: options.clock,
+      logger: options.logger,
+      registry,
+      ...(options.baseEnv ? { baseEnv: options.baseEnv } : {}),
+    });
+  } catch (e) {
+    await storage.close();
+    throw e;
+  }
+  const checkResults = alerting.checkResults;
   const limits = options.config.limits;
   registerRemoteWrite(app, {
     appendable: storage,
     registry,
+    onCommitted: alerting.onRemoteWrite,
     limits: {
       maxBodyBytes: limits.max_body_bytes,
       maxSeriesPerRequest: limits.max_series_per_request,
@@ -170,6 +201,8 @@ export async function startServer(options: ServerOptions): Promise<KanshiServer>
       }
     },
   });
+  // The web UI answers `/` and its client routes; routes registered here take precedence.
+  registerUi(app, { distDir: options.uiDistDir ?? defaultUiDistDir(), logger: options.logger });
   // The rule manager starts after listen (the default external URL is the bound address).
   const started: { rules?: RuleManager; watcher?: ConfigWatcher } = {};
   registerRulesApi(app, { groups: () => started.rules?.groups ?? [] });
@@ -234,14 +267,13 @@ export async function startServer(options: ServerOptions): Promise<KanshiServer>
     }),
   });
 
-  const configFile =
-    options.configFile === undefined ? undefined : path.resolve(options.baseDir, options.configFile);
   /** External labels shared with the rule manager; replaced in place by a reload. */
   const externalLabels: Record<string, string> = { ...global.external_labels };
   const applyReload = async (): Promise<void> => {
     let scrapePools: ScrapePoolConfig[] | undefined;
     let nextGlobal = global;
     let nextPatterns = rulePatterns;
+    let nextNotifications = options.notifications;
     if (configFile !== undefined) {
       const loaded = await loadKanshiConfig(configFile, options.baseDir);
       if (!loaded.config)
@@ -251,6 +283,7 @@ export async function startServer(options: ServerOptions): Promise<KanshiServer>
         );
       nextGlobal = loaded.config.global;
       nextPatterns = loaded.config.rule_files;
+      nextNotifications = loaded.config.notifications;
       try {
         scrapePools = resolveScrapeConfigs(nextGlobal, loaded.config.scrape_configs, {
           baseDir: loaded.baseDir,
@@ -262,13 +295,18 @@ export async function startServer(options: ServerOptions): Promise<KanshiServer>
     const baseDir = configFile === undefined ? options.baseDir : path.dirname(configFile);
     const loadedRules = await loadRuleFiles(nextPatterns, baseDir);
     if (!loadedRules.groups) throw ruleFileError(loadedRules.diagnostics);
+    // Applied first: a receiver or template that fails to build rejects the reload before anything changed.
+    await alerting.applyNotifications(nextNotifications);
     if (scrapePools) await scraper.applyConfig(scrapePools);
     global = nextGlobal;
     rulePatterns = nextPatterns;
     ruleFiles = loadedRules.files;
     for (const k of Object.keys(externalLabels)) delete externalLabels[k];
     Object.assign(externalLabels, global.external_labels);
-    await started.rules?.applyConfig(withGlobalDefaults(loadedRules.groups, global));
+    await started.rules?.applyConfig([
+      ...withGlobalDefaults(loadedRules.groups, global),
+      ...alerting.ruleGroups,
+    ]);
   };
   // Reloads wait for the rule manager, which starts once the URL (the default external URL) is known.
   let rulesStarted = (): void => {};
@@ -320,6 +358,7 @@ export async function startServer(options: ServerOptions): Promise<KanshiServer>
   const boundPort = typeof address === 'object' && address ? address.port : port;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${boundPort}`;
   const externalURL = (options.config.external_url ?? url).replace(/\/+$/, '');
+  await alerting.start(externalURL);
   const ruleManager = new RuleManager(
     {
       queryFn: queryFnFor(engine),
@@ -330,11 +369,11 @@ export async function startServer(options: ServerOptions): Promise<KanshiServer>
       defaultIntervalMs: global.evaluation_interval,
       defaultQueryOffsetMs: global.rule_query_offset,
       logger: options.logger.child({ component: 'rules' }),
-      ...(options.notify ? { notify: options.notify } : {}),
+      notify: options.notify ?? alerting.notifyRules,
     },
     registry,
   );
-  await ruleManager.applyConfig(withGlobalDefaults(initialRules.groups, global));
+  await ruleManager.applyConfig([...withGlobalDefaults(initialRules.groups, global), ...alerting.ruleGroups]);
   started.rules = ruleManager;
   rulesStarted();
   reloadOk.set(1);
@@ -374,6 +413,7 @@ export async function startServer(options: ServerOptions): Promise<KanshiServer>
     checkResults,
     url,
     rules: ruleManager,
+    alerting,
     reload,
     close: async () => {
       isReady = false;
@@ -384,6 +424,7 @@ export async function startServer(options: ServerOptions): Promise<KanshiServer>
       scraping.abort();
       await scrapeRun; // run() closes the manager when its signal aborts
       await app.close();
+      await alerting.close();
       await storage.close();
       log.info({}, 'stopped');
     },

@@ -2,14 +2,18 @@ import type { FastifyInstance } from 'fastify';
 import type { CheckResultStore } from '../ingest/check-results.js';
 
 /**
- * `GET /`: a small server-rendered page until the web UI lands (issue #6): what Kanshi is
- * receiving, the checks and their last messages, and links to the APIs. No script, no assets.
+ * `GET /-/status`: a small server-rendered page beside the web UI (which owns `/`): what Kanshi is
+ * receiving, the checks and their last messages, and links to the APIs. No script, no assets, so
+ * it answers from a text browser or a build without the UI.
  */
+/** Where the plain status page is served. */
+export const HOME_STATUS_PATH = '/-/status';
+
 export function registerHomePage(
   app: FastifyInstance,
   opts: { checks: CheckResultStore; version: string; seriesCount: () => Promise<number> },
 ): void {
-  app.get('/', async (_req, reply) => {
+  app.get(HOME_STATUS_PATH, async (_req, reply) => {
     const checks = await opts.checks.list();
     const series = await opts.seriesCount();
     const rows = checks

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { notificationsConfig } from '../../notify/config.js';
+import { monitorsConfig } from '../../rules/monitors/config.js';
 import { agentConfig } from '../../agent/config/schema.js';
 import { globalSchema, scrapeConfigsSchema } from '../../scrape/config.js';
 import { bytes, durationMs, listenAddress, positiveDurationMs } from '../../config/schema-types.js';
@@ -84,6 +86,10 @@ export const kanshiConfig = z.strictObject({
   scrape_configs: scrapeConfigsSchema.default([]),
   server: serverConfig.default(serverConfig.parse({})),
   agent: agentConfig.default(agentConfig.parse({})),
+  /** Alertmanager's configuration (route, receivers, inhibit_rules, time_intervals, templates); none = alerts are kept, not sent. */
+  notifications: notificationsConfig.optional(),
+  /** Check monitors, host heartbeat, threshold monitors, watchdog (docs/monitors.md). */
+  monitors: monitorsConfig.prefault({}),
 });
 
 export type KanshiConfig = z.output<typeof kanshiConfig>;

@@ -1,6 +1,13 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, errorMessage } from '../../base/errors.js';
-import { METRIC_NAME, labelNameRe, metricNameRe, sortLabels, type Label } from '../../model/labels.js';
+import {
+  METRIC_NAME,
+  labelNameRe,
+  metricNameRe,
+  sortLabels,
+  type Label,
+  type Labels,
+} from '../../model/labels.js';
 import type { Registry } from '../../exposition/registry.js';
 import { decodeWriteRequest, type TimeSeries } from '../../remotewrite/write-request.js';
 import type { Appendable, AppendRejection } from '../../storage/storage.js';
@@ -38,6 +45,11 @@ export interface RemoteWriteOptions {
   readonly limits: RemoteWriteLimits;
   /** Receives `kanshi_ingest_*` metrics when given. */
   readonly registry?: Registry;
+  /**
+   * Told after a request is committed, with its series and User-Agent (the heartbeat counts a
+   * reporting agent). Must not throw; an exception is logged and the request still succeeds.
+   */
+  readonly onCommitted?: (series: readonly Labels[], userAgent: string | undefined) => void;
 }
 
 const PROTOBUF = 'application/x-protobuf';
@@ -126,6 +138,11 @@ export function registerRemoteWrite(app: FastifyInstance, opts: RemoteWriteOptio
       } catch (err) {
         req.log.error({ err }, 'remote write: commit failed');
         return send(reply, 500, `commit failed: ${errorMessage(err)}`);
+      }
+      try {
+        opts.onCommitted?.(seriesLabels, req.headers['user-agent']);
+      } catch (err) {
+        req.log.error({ err }, 'remote write: the after-commit hook failed');
       }
       if (metrics) {
         metrics.appended.inc({}, appended);
