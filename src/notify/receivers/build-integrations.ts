@@ -14,15 +14,15 @@ import type { Notifier } from '../types.js';
 /** What {@link buildIntegrations} needs besides the receiver. */
 export interface IntegrationContext {
   /** The receiver-related `global:` keys (smtp_*, slack_api_url). */
-  readonly globals?: ReceiverGlobals;
+  readonly globals?: ReceiverGlobals | undefined;
   /** Relative `*_file` paths and exec working directory resolve against this (the config file's folder). */
-  readonly configDir?: string;
+  readonly configDir?: string | undefined;
   /** Injected fetch for the HTTP integrations (tests); default the global one. */
-  readonly fetch?: typeof fetch;
+  readonly fetch?: typeof fetch | undefined;
   /** The `templates:` files' named templates; default Alertmanager's defaults only. */
-  readonly templates?: TemplateSet;
+  readonly templates?: TemplateSet | undefined;
   /** Environment inherited by exec commands (the composition root passes process.env). */
-  readonly baseEnv?: Readonly<Record<string, string | undefined>>;
+  readonly baseEnv?: Readonly<Record<string, string | undefined>> | undefined;
 }
 
 /** An integration with the name the delivery queue and history know it by: `webhook[0]`, `email[1]`, … */

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { receiverSchema } from './schema.js';
+import { notifyGlobalSchema } from '../config.js';
+import { receiverSchema, type ReceiverGlobals } from './schema.js';
 
 describe('receiverSchema', () => {
   it('applies Alertmanager 0.25 defaults', () => {
@@ -47,5 +48,14 @@ describe('receiverSchema', () => {
     const r = receiverSchema.safeParse(input);
     expect(r.success).toBe(false);
     expect(JSON.stringify(r.error?.issues)).toMatch(message);
+  });
+});
+
+describe('ReceiverGlobals', () => {
+  it('takes the parsed global: section of the notifications config as it is', () => {
+    const parsed = notifyGlobalSchema.parse({ smtp_from: 'k@example.org', smtp_require_tls: false });
+    const globals: ReceiverGlobals = parsed;
+    expect(globals.smtp_from).toBe('k@example.org');
+    expect(globals.smtp_hello).toBeUndefined();
   });
 });

@@ -220,16 +220,16 @@ export type ExecConfig = z.output<typeof execConfigSchema>;
  * (`smtp_hello` "localhost", `smtp_require_tls` true).
  */
 export interface ReceiverGlobals {
-  readonly smtp_from?: string;
-  readonly smtp_hello?: string;
-  readonly smtp_smarthost?: string;
-  readonly smtp_auth_username?: string;
-  readonly smtp_auth_password?: string;
-  readonly smtp_auth_password_file?: string;
-  readonly smtp_auth_identity?: string;
-  readonly smtp_auth_secret?: string;
-  readonly smtp_require_tls?: boolean;
-  readonly slack_api_url?: string;
-  readonly slack_api_url_file?: string;
-  readonly http_config?: NotifyHttpConfig;
+  readonly smtp_from?: string | undefined;
+  readonly smtp_hello?: string | undefined;
+  readonly smtp_smarthost?: string | undefined;
+  readonly smtp_auth_username?: string | undefined;
+  readonly smtp_auth_password?: string | undefined;
+  readonly smtp_auth_password_file?: string | undefined;
+  readonly smtp_auth_identity?: string | undefined;
+  readonly smtp_auth_secret?: string | undefined;
+  readonly smtp_require_tls?: boolean | undefined;
+  readonly slack_api_url?: string | undefined;
+  readonly slack_api_url_file?: string | undefined;
+  readonly http_config?: NotifyHttpConfig | undefined;
 }
