@@ -150,6 +150,41 @@ describe('FilesystemCollector', () => {
     expect(hangingCalls).toBe(2);
   });
 
+  it('uses statfsSync for local file systems only, and keeps the async timeout for the rest', async () => {
+    const logger = new RecordingLogger();
+    const asyncPaths: string[] = [];
+    const syncPaths: string[] = [];
+    const c = new FilesystemCollector({
+      statfs: (p) => {
+        asyncPaths.push(p);
+        return new Promise<StatfsResult>(() => {}); // a dead NFS server
+      },
+      statfsSync: (p) => {
+        syncPaths.push(p);
+        if (p === '/broken') throw Object.assign(new Error('EIO'), { code: 'EIO' });
+        return OK;
+      },
+      rootPath: '/',
+      logger,
+      statfsTimeoutMs: 50,
+    });
+    const v = values(
+      await c.collect(
+        source({
+          '1/mounts': '/dev/a / ext4 rw 0 0\n/dev/b /broken xfs rw 0 0\nsrv:/x /nfs nfs4 rw 0 0\n',
+        }),
+      ),
+    );
+    expect(syncPaths).toEqual(['/', '/broken']);
+    expect(asyncPaths).toEqual(['/nfs']);
+    expect(v).toMatchObject({
+      'device_error/': 0,
+      'size_bytes/': 4096000,
+      'device_error/broken': 1,
+      'device_error/nfs': 1,
+    });
+  });
+
   it('statfs-es under rootPath and labels the host mount point', async () => {
     const seen: string[] = [];
     const { c } = collector(

@@ -60,9 +60,36 @@ export interface StatfsResult {
 /** statfs(2) on a path; Node's `fs.promises.statfs` in production. */
 export type StatfsFn = (path: string) => Promise<StatfsResult>;
 
+/**
+ * File systems whose statfs(2) answers from memory and cannot hang on a network peer: for these
+ * {@link FilesystemCollectorOptions.statfsSync} is used when given. Anything else (nfs, cifs,
+ * fuse.*, ceph, …) keeps the asynchronous call with its timeout.
+ */
+export const LOCAL_FS_TYPES: ReadonlySet<string> = new Set([
+  'ext2',
+  'ext3',
+  'ext4',
+  'xfs',
+  'btrfs',
+  'f2fs',
+  'jfs',
+  'reiserfs',
+  'vfat',
+  'exfat',
+  'tmpfs',
+  'ramfs',
+  'overlay',
+]);
+
 /** Options of {@link FilesystemCollector}. */
 export interface FilesystemCollectorOptions {
   readonly statfs: StatfsFn;
+  /**
+   * statfs(2) run synchronously, for {@link LOCAL_FS_TYPES} only (Node's `fs.statfsSync` in
+   * production): a thread-pool round trip per mount made a host collection wait behind the
+   * agent's queue fsyncs. Throws the fs error. Default: none, every mount uses `statfs`.
+   */
+  readonly statfsSync?: (path: string) => StatfsResult;
   /** Prefix of the host's root filesystem (node_exporter's `--path.rootfs`); `/` normally. */
   readonly rootPath: string;
   readonly logger: Logger;
@@ -205,6 +232,15 @@ export class FilesystemCollector implements HostSubCollector {
       return failed;
     }
     signal?.throwIfAborted();
+    const statfsSync = this.#opts.statfsSync;
+    if (statfsSync !== undefined && LOCAL_FS_TYPES.has(m.fsType)) {
+      try {
+        return statsOf(base, statfsSync(this.#pathOf(mountPoint)));
+      } catch (err) {
+        this.#opts.logger.debug({ mountPoint, err }, 'statfs failed');
+        return failed;
+      }
+    }
     const call = this.#opts.statfs(this.#pathOf(mountPoint));
     let timer: ReturnType<typeof setTimeout> | undefined;
     let onAbort: (() => void) | undefined;
@@ -221,15 +257,7 @@ export class FilesystemCollector implements HostSubCollector {
         this.#markStuck(mountPoint, call);
         return failed;
       }
-      return {
-        ...base,
-        deviceError: false,
-        sizeBytes: r.blocks * r.bsize,
-        freeBytes: r.bfree * r.bsize,
-        availBytes: r.bavail * r.bsize,
-        files: r.files,
-        filesFree: r.ffree,
-      };
+      return statsOf(base, r);
     } catch (err) {
       if (signal?.aborted) {
         this.#markStuck(mountPoint, call);
@@ -259,4 +287,19 @@ export class FilesystemCollector implements HostSubCollector {
     this.#stuck.delete(mountPoint);
     this.#opts.logger.info({ mountPoint }, 'mount point responsive again');
   }
+}
+
+function statsOf(
+  base: Pick<FilesystemStats, 'device' | 'mountPoint' | 'fsType' | 'readonly'>,
+  r: StatfsResult,
+): FilesystemStats {
+  return {
+    ...base,
+    deviceError: false,
+    sizeBytes: r.blocks * r.bsize,
+    freeBytes: r.bfree * r.bsize,
+    availBytes: r.bavail * r.bsize,
+    files: r.files,
+    filesFree: r.ffree,
+  };
 }

@@ -1,4 +1,4 @@
-import { readdirSync } from 'node:fs';
+import { readdirSync, statfsSync } from 'node:fs';
 import { statfs as fsStatfs } from 'node:fs/promises';
 import { machine as osMachine } from 'node:os';
 import { join } from 'node:path';
@@ -114,6 +114,8 @@ export class HostCollector {
       filefdCollector,
       new FilesystemCollector({
         statfs: options.statfs ?? fsStatfs,
+        // An injected statfs (tests) is used for every mount.
+        ...(options.statfs === undefined && { statfsSync }),
         rootPath: options.rootPath ?? '/',
         logger: this.#logger.child({ collector: 'filesystem' }),
         ...(options.mountPointsExclude ? { mountPointsExclude: options.mountPointsExclude } : {}),
