@@ -11,6 +11,8 @@ import { useTheme, type ThemeChoice } from './theme.js';
 const HostPage = lazy(() => import('./pages/host.js'));
 const ExplorePage = lazy(() => import('./pages/explore.js'));
 const AdhocDashboardPage = lazy(() => import('./pages/adhoc-dashboard.js'));
+const AlertsPage = lazy(() => import('./pages/alerts.js'));
+const ChecksPage = lazy(() => import('./pages/checks.js'));
 
 const NAV: readonly { path: string; key: MessageKey }[] = [
   { path: '/', key: 'nav.overview' },
@@ -55,9 +57,9 @@ function route(pathname: string): { page: ReactNode; title?: MessageKey } {
         title: 'nav.dashboards',
       };
     case '/alerts':
-      return { page: <ComingSoonPage title="nav.alerts" what="soon.alerts" />, title: 'nav.alerts' };
+      return { page: <AlertsPage />, title: 'nav.alerts' };
     case '/checks':
-      return { page: <ComingSoonPage title="nav.checks" what="soon.checks" />, title: 'nav.checks' };
+      return { page: <ChecksPage />, title: 'nav.checks' };
     default:
       return { page: <NotFoundPage path={pathname} /> };
   }
