@@ -47,7 +47,7 @@ describe('compareAlerts', () => {
 describe('Dispatcher', () => {
   function setup(handled = true) {
     const clock = new FakeClock(T0);
-    const flushes: { at: number; key: string; alerts: string[] }[] = [];
+    const flushes: { at: number; key: string; alerts: string[]; renotify: string[] }[] = [];
     const route = buildRouteTree({
       receiver: 'r',
       groupBy: ['g'],
@@ -70,6 +70,7 @@ describe('Dispatcher', () => {
           at: (ctx.nowMs - T0) / 1000,
           key: ctx.groupKey,
           alerts: alerts.map((a) => `${a.labels['n']!}${a.endsAtMs === 0 ? '' : ':resolved'}`),
+          renotify: alerts.filter((a) => ctx.renotify.has(a.fingerprint)).map((a) => a.labels['n']!),
         });
         return handled;
       },
@@ -86,8 +87,8 @@ describe('Dispatcher', () => {
     expect(d.groupCount).toBe(2);
     await clock.advance(10_000);
     expect(flushes).toEqual([
-      { at: 10, key: '{}:{g="1"}', alerts: ['a', 'c'] },
-      { at: 15, key: '{}:{g="2"}', alerts: ['b'] },
+      { at: 10, key: '{}:{g="1"}', alerts: ['a', 'c'], renotify: [] },
+      { at: 15, key: '{}:{g="2"}', alerts: ['b'], renotify: [] },
     ]);
     await clock.advance(60_000);
     expect(flushes.map((f) => f.at)).toEqual([10, 15, 70, 75]);
@@ -98,7 +99,7 @@ describe('Dispatcher', () => {
     const { clock, d, flushes } = setup();
     d.process(alert({ g: '1', n: 'a' }, { endsAtMs: T0 + 5_000 }));
     await clock.advance(10_000);
-    expect(flushes).toEqual([{ at: 10, key: '{}:{g="1"}', alerts: ['a:resolved'] }]);
+    expect(flushes).toEqual([{ at: 10, key: '{}:{g="1"}', alerts: ['a:resolved'], renotify: [] }]);
     expect(d.groups()[0]?.alerts).toEqual([]);
     await clock.advance(30_000);
     expect(d.groupCount).toBe(0);
@@ -107,7 +108,40 @@ describe('Dispatcher', () => {
     await clock.advance(9_000);
     expect(flushes).toHaveLength(1);
     await clock.advance(1_000);
-    expect(flushes[1]).toEqual({ at: 50, key: '{}:{g="1"}', alerts: ['b'] });
+    expect(flushes[1]).toEqual({ at: 50, key: '{}:{g="1"}', alerts: ['b'], renotify: [] });
+    await d.close();
+  });
+
+  it('marks the groups holding alerts to re-notify for their next flush only', async () => {
+    const { clock, d, flushes } = setup();
+    const a = alert({ g: '1', n: 'a' });
+    d.process(a);
+    d.process(alert({ g: '1', n: 'c' }));
+    d.process(alert({ g: '2', n: 'b' }));
+    await clock.advance(10_000);
+    expect(d.renotify([a.fingerprint, fingerprint({ g: '3', n: 'x' })])).toBe(1);
+    expect(d.pendingRenotify()).toEqual([a.fingerprint]);
+    await clock.advance(120_000);
+    expect(flushes.map((f) => [f.at, f.key, f.renotify])).toEqual([
+      [10, '{}:{g="1"}', []],
+      [10, '{}:{g="2"}', []],
+      [70, '{}:{g="1"}', ['a']],
+      [70, '{}:{g="2"}', []],
+      [130, '{}:{g="1"}', []],
+      [130, '{}:{g="2"}', []],
+    ]);
+    expect(d.pendingRenotify()).toEqual([]);
+    await d.close();
+  });
+
+  it('keeps a re-notification mark when the flush was not handled', async () => {
+    const { clock, d, flushes } = setup(false);
+    const a = alert({ g: '1', n: 'a' });
+    d.process(a);
+    d.renotify([a.fingerprint]);
+    await clock.advance(70_000);
+    expect(flushes.map((f) => f.renotify)).toEqual([['a'], ['a']]);
+    expect(d.pendingRenotify()).toEqual([a.fingerprint]);
     await d.close();
   });
 

@@ -14,6 +14,10 @@ import type { LabelSet } from './types.js';
  * (inhibition, time intervals, silences, deduplication against `repeat_interval`). After a flush the
  * group drops the resolved alerts that were passed along and have not been updated since; empty groups
  * are removed every 30 s. Timers run on the injected Clock.
+ *
+ * Re-notification (Kanshi's addition for Mackerel's `notification_interval`, issue 5): {@link
+ * Dispatcher.renotify} marks the groups holding some alerts; their next flush (on the usual timer) carries
+ * those fingerprints in {@link FlushContext.renotify}, and the marks are cleared once a flush is handled.
  */
 
 /** Everything a flush needs to know about its group. */
@@ -24,6 +28,11 @@ export interface FlushContext {
   readonly receiver: string;
   /** The time of the flush (ms); alerts not resolved at this time have `endsAtMs` 0. */
   readonly nowMs: number;
+  /**
+   * Fingerprints of the group's alerts asked to be notified again ({@link Dispatcher.renotify}) since the
+   * last handled flush; empty mostly. The FlushFn decides what to make of them.
+   */
+  readonly renotify: ReadonlySet<string>;
 }
 
 /**
@@ -104,6 +113,8 @@ class ClockTimer {
 
 class AggregationGroup {
   readonly alerts = new Map<string, StoredAlert>();
+  /** Fingerprints asked to re-notify, cleared by a handled flush. */
+  readonly renotify = new Set<string>();
   #hasFlushed = false;
   readonly #timer: ClockTimer;
 
@@ -146,6 +157,8 @@ class AggregationGroup {
     const alerts = [...this.alerts.values()]
       .map((a) => (isResolvedAt(a, nowMs) ? a : { ...a, endsAtMs: 0 }))
       .sort(compareAlerts);
+    // A snapshot: the flush function may not re-enter, but keep what it was shown exact anyway.
+    const renotify = new Set(this.renotify);
     let ok = false;
     try {
       ok = this.options.flush(
@@ -155,6 +168,7 @@ class AggregationGroup {
           route: this.route,
           receiver: this.route.opts.receiver,
           nowMs,
+          renotify,
         },
         alerts,
       );
@@ -162,6 +176,7 @@ class AggregationGroup {
       this.options.logger.error({ groupKey: this.groupKey, err: errorMessage(e) }, 'flush failed');
     }
     if (!ok) return;
+    for (const fp of renotify) this.renotify.delete(fp);
     for (const a of alerts) {
       if (a.endsAtMs === 0) continue;
       const current = this.alerts.get(a.fingerprint);
@@ -203,6 +218,38 @@ export class Dispatcher {
       }
       group.insert(alert);
     }
+  }
+
+  /**
+   * Asks for the alerts with these fingerprints to be notified again: every group holding one of them is
+   * marked, and its next flush (at its next `group_wait`/`group_interval` tick, not at once) gets them in
+   * {@link FlushContext.renotify}. Fingerprints no group holds are ignored. Returns how many groups
+   * were marked.
+   */
+  renotify(fingerprints: Iterable<string>): number {
+    if (this.#closed) return 0;
+    const wanted = new Set(fingerprints);
+    let n = 0;
+    for (const byKey of this.#groups.values()) {
+      for (const g of byKey.values()) {
+        let isMarked = false;
+        for (const fp of wanted) {
+          if (!g.alerts.has(fp)) continue;
+          g.renotify.add(fp);
+          isMarked = true;
+        }
+        if (isMarked) n++;
+      }
+    }
+    return n;
+  }
+
+  /** Fingerprints asked to re-notify and not yet flushed, in any group (to carry them over a reload). */
+  pendingRenotify(): string[] {
+    const out = new Set<string>();
+    for (const byKey of this.#groups.values())
+      for (const g of byKey.values()) for (const fp of g.renotify) out.add(fp);
+    return [...out];
   }
 
   /** Every group, for the API (`/api/v2/alerts/groups`). */

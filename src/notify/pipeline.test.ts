@@ -425,6 +425,179 @@ describe('NotificationPipeline API views and metrics', () => {
   });
 });
 
+describe('NotificationPipeline renotify', () => {
+  const A = { alertname: 'A' };
+  const fpA = fingerprint(A);
+
+  it('sends an open alert once more at the next group_interval tick, then repeats from there', async () => {
+    const { clock, pipeline, summary, registry } = setup();
+    pipeline.put([{ labels: A, endsAtMs: T0 + 60 * M }]);
+    await clock.advance(2 * M);
+    expect(summary().map((x) => x.at)).toEqual([30]);
+    expect(pipeline.renotify([fpA])).toBe(1);
+    // Ticks are at 30 s + k × 1 m: the request at 120 s is sent at 150 s, not at once.
+    await clock.advance(29 * S);
+    expect(summary()).toHaveLength(1);
+    await clock.advance(1 * S);
+    expect(summary()[1]).toEqual({ at: 150, receiver: 'ops', status: 'firing', alerts: ['A:firing'] });
+    // Once only; the 10 m repeat_interval now counts from 150 s (due after 750 s, next tick 810 s).
+    await clock.advance(12 * M);
+    expect(summary().map((x) => x.at)).toEqual([30, 150, 810]);
+    const renotified = registry
+      .collect()
+      .flatMap((f) => f.samples)
+      .filter((x) => x.name === 'kanshi_notify_renotifications_total');
+    expect(renotified.map((x) => [x.labels, x.value])).toEqual([[[{ name: 'receiver', value: 'ops' }], 1]]);
+    await pipeline.close();
+  });
+
+  it('re-sends only the groups holding the alerts asked for', async () => {
+    const { clock, pipeline, summary } = setup();
+    pipeline.put([
+      { labels: A, endsAtMs: T0 + 60 * M },
+      { labels: { alertname: 'B' }, endsAtMs: T0 + 60 * M },
+    ]);
+    await clock.advance(2 * M);
+    expect(summary().map((x) => x.alerts)).toEqual([['A:firing'], ['B:firing']]);
+    pipeline.renotify([fpA]);
+    await clock.advance(3 * M);
+    expect(summary().map((x) => [x.at, x.alerts])).toEqual([
+      [30, ['A:firing']],
+      [30, ['B:firing']],
+      [150, ['A:firing']],
+    ]);
+    await pipeline.close();
+  });
+
+  it('sends the whole group of the alert, as every notification', async () => {
+    const { clock, pipeline, summary } = setup();
+    pipeline.put([
+      { labels: { alertname: 'A', i: '1' }, endsAtMs: T0 + 60 * M },
+      { labels: { alertname: 'A', i: '2' }, endsAtMs: T0 + 60 * M },
+    ]);
+    await clock.advance(2 * M);
+    pipeline.renotify([fingerprint({ alertname: 'A', i: '2' })]);
+    await clock.advance(1 * M);
+    expect(summary().map((x) => [x.at, x.alerts])).toEqual([
+      [30, ['A1:firing', 'A2:firing']],
+      [150, ['A1:firing', 'A2:firing']],
+    ]);
+    await pipeline.close();
+  });
+
+  const muted: {
+    name: string;
+    yaml?: string;
+    silences?: FakeSilencer['silences'];
+    put?: { labels: LabelSet; endsAtMs?: number }[];
+  }[] = [
+    { name: 'silenced', silences: [{ id: 's1', matchers: 'i="1"' }] },
+    { name: 'in maintenance', silences: [{ id: 'mw1', matchers: 'i="1"', maintenance: true }] },
+    {
+      name: 'inhibited',
+      yaml: `${BASE}
+inhibit_rules:
+  - { source_matchers: [severity="critical"], target_matchers: [i="1"] }
+`,
+      put: [{ labels: { alertname: 'C', severity: 'critical' }, endsAtMs: T0 + 60 * M }],
+    },
+    { name: 'resolved', put: [{ labels: { alertname: 'A', i: '1' }, endsAtMs: T0 + 100 * S }] },
+  ];
+  for (const c of muted) {
+    it(`sends nothing for an alert ${c.name} by the flush, and drops the request`, async () => {
+      const { clock, pipeline, silencer, summary } = setup(c.yaml);
+      pipeline.put([
+        { labels: { alertname: 'A', i: '1' }, endsAtMs: T0 + 60 * M },
+        { labels: { alertname: 'A', i: '2' }, endsAtMs: T0 + 60 * M },
+      ]);
+      await clock.advance(90 * S);
+      expect(summary().filter((x) => x.alerts[0]?.startsWith('A'))).toHaveLength(1);
+      const before = summary().length;
+      silencer.silences = c.silences ?? [];
+      if (c.put !== undefined) pipeline.put(c.put);
+      expect(pipeline.renotify([fingerprint({ alertname: 'A', i: '1' })])).toBe(1);
+      await clock.advance(1 * M);
+      // The group (A2 still firing, unmuted) is not re-sent for A1's sake.
+      expect(
+        summary()
+          .slice(before)
+          .filter((x) => x.alerts.some((a) => a.startsWith('A'))),
+      ).toEqual(
+        c.name === 'resolved'
+          ? // send_resolved: the resolution itself is news, but not a re-notification of A1.
+            [{ at: 150, receiver: 'ops', status: 'firing', alerts: ['A1:resolved', 'A2:firing'] }]
+          : [],
+      );
+      // The request is not kept for when the mute ends.
+      silencer.silences = [];
+      await clock.advance(2 * M);
+      expect(
+        summary()
+          .slice(before)
+          .filter((x) => x.alerts.some((a) => a.startsWith('A'))),
+      ).toHaveLength(c.name === 'resolved' ? 1 : 0);
+      await pipeline.close();
+    });
+  }
+
+  it('ignores fingerprints no group holds', async () => {
+    const { clock, pipeline, sent } = setup();
+    pipeline.put([{ labels: A, endsAtMs: T0 + 60 * M }]);
+    await clock.advance(2 * M);
+    expect(pipeline.renotify([fingerprint({ alertname: 'Other' })])).toBe(0);
+    await clock.advance(3 * M);
+    expect(sent).toHaveLength(1);
+    await pipeline.close();
+  });
+
+  it('keeps a request not yet flushed across applyConfig', async () => {
+    const { clock, pipeline, summary } = setup();
+    pipeline.put([{ labels: A, endsAtMs: T0 + 60 * M }]);
+    await clock.advance(2 * M);
+    expect(pipeline.renotify([fpA])).toBe(1);
+    await pipeline.applyConfig(config(BASE));
+    // The new group was created at 120 s for an alert starting at its endsAt (it was put without
+    // startsAt): it waits group_wait, then re-sends what the log already has.
+    await clock.advance(29 * S);
+    expect(summary()).toHaveLength(1);
+    await clock.advance(1 * S);
+    expect(summary().map((x) => [x.at, x.alerts])).toEqual([
+      [30, ['A:firing']],
+      [150, ['A:firing']],
+    ]);
+    await clock.advance(5 * M);
+    expect(summary()).toHaveLength(2);
+    await pipeline.close();
+  });
+
+  it('retries the request at the next tick when the delivery queue refused the notification', async () => {
+    const clock = new FakeClock(T0);
+    let isRefusing = false;
+    const sent: Notification[] = [];
+    const pipeline = new NotificationPipeline({
+      config: config(BASE),
+      silencer: new FakeSilencer(),
+      sink: {
+        enqueue: (x) => {
+          if (isRefusing) throw new Error('disk full');
+          sent.push(x);
+        },
+      },
+      clock,
+      logger: nullLogger,
+    });
+    pipeline.put([{ labels: A, endsAtMs: T0 + 60 * M }]);
+    await clock.advance(2 * M);
+    pipeline.renotify([fpA]);
+    isRefusing = true;
+    await clock.advance(1 * M);
+    isRefusing = false;
+    await clock.advance(1 * M);
+    expect(sent.map((x) => (x.createdAtMs - T0) / S)).toEqual([30, 210]);
+    await pipeline.close();
+  });
+});
+
 describe('NotificationPipeline restart', () => {
   it('does not notify again after a restart what the saved notification log already has', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'kanshi-pipeline-'));

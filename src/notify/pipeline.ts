@@ -48,6 +48,10 @@ import {
  * handed to the {@link DeliverySink}. Muting and alert openings/resolutions are recorded in the
  * {@link AlertHistory}; delivery records `notified`/`notify_failed` itself.
  *
+ * Per-alert re-notification ({@link NotificationPipeline.renotify}, for check monitors'
+ * `notification_interval`) lets one flush of a group skip the deduplication stage; every other stage
+ * still applies.
+ *
  * Lifecycle: construct, `put` alerts, `applyConfig` on reload (alerts and the notification log are
  * kept), `close` on shutdown. Not re-entrant; every method is synchronous except `applyConfig` and
  * `close`, which also wait for the old timers to stop.
@@ -93,6 +97,7 @@ interface Metrics {
   notifications: Counter;
   muted: Counter;
   notificationsFailed: Counter;
+  renotifications: Counter;
 }
 
 /** The composed pipeline. */
@@ -141,6 +146,10 @@ export class NotificationPipeline {
       notificationsFailed: registry.counter(
         'kanshi_notify_notifications_failed_total',
         'Notifications the delivery queue refused, by receiver.',
+      ),
+      renotifications: registry.counter(
+        'kanshi_notify_renotifications_total',
+        'Notifications sent because a producer asked to re-notify one of their alerts, by receiver.',
       ),
       muted: registry.counter(
         'kanshi_notify_alerts_muted_total',
@@ -198,6 +207,22 @@ export class NotificationPipeline {
   }
 
   /**
+   * Asks for the stored alerts with these fingerprints (Alertmanager's, as `fingerprint` in label-set.ts computes
+   * them) to be notified again although the notification log has them, as a check monitor's
+   * `notification_interval` asks (Mackerel semantics; the route's `repeat_interval` is per group).
+   * Every aggregation group holding one of them is marked; its next flush, at its next `group_wait` or
+   * `group_interval` tick, skips deduplication when one of the marked alerts is still firing and left
+   * after inhibition, time intervals and silences/maintenance — the whole group is then sent, as every
+   * notification is, and logged as usual (so `repeat_interval` counts from it). A muted or resolved
+   * alert sends nothing and its request is dropped, not deferred. Call it after `put`ting the alerts.
+   * Unknown fingerprints are ignored. Returns how many groups were marked.
+   */
+  renotify(fingerprints: readonly string[]): number {
+    if (this.#closed || fingerprints.length === 0) return 0;
+    return this.#dispatcher.renotify(fingerprints);
+  }
+
+  /**
    * Switches to a new configuration (routes, inhibit rules, time intervals, receivers' send_resolved,
    * resolve_timeout). Stored alerts are routed again into new groups; the notification log is kept,
    * so nothing already sent is sent again before its repeat interval.
@@ -214,6 +239,8 @@ export class NotificationPipeline {
     const alerts = this.#store.list();
     for (const a of alerts) this.#inhibitor.observe(a);
     for (const a of alerts) this.#dispatcher.process(a);
+    // Re-notifications asked for and not yet flushed go to the new groups of the same alerts.
+    this.#dispatcher.renotify(old.pendingRenotify());
     await old.close();
   }
 
@@ -357,7 +384,9 @@ export class NotificationPipeline {
     for (const a of remaining) (a.endsAtMs === 0 ? firing : resolved).add(a.fingerprint);
     const entry = this.#log.get(ctx.groupKey, ctx.receiver);
     const sendResolved = this.#sendsResolved.get(ctx.receiver) ?? false;
+    const isRenotify = ctx.renotify.size > 0 && [...firing].some((fp) => ctx.renotify.has(fp));
     if (
+      !isRenotify &&
       !needsUpdate(entry, firing, resolved, {
         sendResolved,
         repeatIntervalMs: ctx.route.opts.repeatIntervalMs,
@@ -403,6 +432,7 @@ export class NotificationPipeline {
     this.#log.log(ctx.groupKey, ctx.receiver, { firing, resolved, atMs: now });
     this.#saveLog();
     this.#metrics.notifications.inc({ receiver: ctx.receiver });
+    if (isRenotify) this.#metrics.renotifications.inc({ receiver: ctx.receiver });
     return true;
   }
 

@@ -264,6 +264,7 @@ describe('monitors and the notification pipeline', () => {
 describe('adaptors', () => {
   it('hands monitor alerts to the pipeline with ms times and logs refused ones', () => {
     const put: AlertInput[][] = [];
+    const renotified: string[][] = [];
     const logger = new RecordingLogger();
     const notify = pipelineNotifyFn(
       {
@@ -271,6 +272,7 @@ describe('adaptors', () => {
           put.push([...alerts]);
           return [{ index: 0, labels: alerts[0]!.labels, reason: 'bad' }];
         },
+        renotify: (fps) => renotified.push([...fps]),
       },
       logger,
     );
@@ -291,6 +293,37 @@ describe('adaptors', () => {
       generatorURL: 'http://k/x',
     });
     expect(logger.records.map((r) => r.message)).toEqual(['pipeline refused a monitor alert']);
+    expect(renotified).toEqual([]);
+  });
+
+  it.each<[MonitorSendReason, number]>([
+    ['renotify', 1],
+    ['opened', 0],
+    ['level_changed', 0],
+    ['refresh', 0],
+    ['resolved', 0],
+    ['closed', 0],
+  ])('on %s asks the pipeline to re-notify %i time(s), for the alerts it stored', (reason, want) => {
+    const renotified: string[][] = [];
+    const notify = pipelineNotifyFn(
+      {
+        // The first alert is refused; the second is stored.
+        put: (alerts) => [{ index: 0, labels: alerts[0]!.labels, reason: 'bad' }],
+        renotify: (fps) => renotified.push([...fps]),
+      },
+      nullLogger,
+    );
+    const a = (labels: Record<string, string>) => ({
+      labels,
+      annotations: {},
+      startsAt: '2023-11-14T22:13:20.000Z',
+      endsAt: '2023-11-14T22:17:20.000Z',
+      generatorURL: '',
+    });
+    notify([a({ alertname: 'Bad' }), a({ alertname: 'CheckFailed', host: 'web-1', empty: '' })], reason);
+    // The store drops empty label values before fingerprinting; the adaptor must agree with it.
+    const want1 = [[fingerprint({ alertname: 'CheckFailed', host: 'web-1' })]];
+    expect(renotified).toEqual(want === 1 ? want1 : []);
   });
 
   it.each([
@@ -313,6 +346,65 @@ describe('adaptors', () => {
 });
 
 describe('monitors wired to the notification pipeline', () => {
+  it('re-notify an open check alert every notification_interval, however long repeat_interval', async () => {
+    const clock = new FakeClock();
+    const t0 = clock.now();
+    const sent: Notification[] = [];
+    const yaml = stringify({
+      route: {
+        receiver: 'ops',
+        group_by: ['alertname', 'host'],
+        group_wait: '30s',
+        group_interval: '1m',
+        repeat_interval: '24h',
+      },
+      receivers: [{ name: 'ops', webhook_configs: [{ url: 'http://127.0.0.1:9/hook' }] }],
+    });
+    const { config } = parseYamlConfig(yaml, 'kanshi.yml', notificationsConfig);
+    const silenced = new Set<string>();
+    const pipeline = new NotificationPipeline({
+      config: config!,
+      silencer: {
+        mutes: (labels) => {
+          const ids = silenced.has(labels.host ?? '') ? ['s1'] : [];
+          return { silencedBy: ids, maintenanceBy: [] };
+        },
+      },
+      sink: { enqueue: (n) => sent.push(n) },
+      clock,
+      logger: nullLogger,
+    });
+    const checks = new CheckMonitor({
+      clock,
+      notify: pipelineNotifyFn(pipeline, nullLogger),
+      defaultNotificationIntervalMs: 10 * MIN,
+      tickMs: 15_000,
+    });
+    const stop = new AbortController();
+    const running = checks.run(stop.signal);
+    await checks.observe('web-1', full(result('disk', 'CRITICAL', clock.now())));
+    await checks.observe('web-2', full(result('disk', 'CRITICAL', clock.now())));
+    await clock.advance(5 * MIN);
+    // A group whose every alert is silenced hands an empty notification over (the delivery queue sends
+    // it only to integrations with send_resolved); leave those out.
+    const at = () =>
+      sent
+        .filter((n) => n.alerts.length > 0)
+        .map((n) => `${n.alerts.map((a) => a.labels.host).join(',')}@${(n.createdAtMs - t0) / 1000}`);
+    expect(at()).toEqual(['web-1@30', 'web-2@30']);
+    // web-2 is silenced: its re-notifications are dropped; web-1's go out at the group's next tick.
+    silenced.add('web-2');
+    await clock.advance(31 * MIN);
+    expect(at()).toEqual(['web-1@30', 'web-2@30', 'web-1@630', 'web-1@1230', 'web-1@1830']);
+    // Acknowledged: no more re-notifications (repeat_interval is a day).
+    await checks.acknowledge(checkAlertId('web-1', 'disk'), 'alice', '');
+    await clock.advance(30 * MIN);
+    expect(at()).toHaveLength(5);
+    stop.abort();
+    await running;
+    await pipeline.close();
+  });
+
   it('deliver check alerts, and the inhibit rules they bring mute a silent host', async () => {
     const clock = new FakeClock();
     const sent: Notification[] = [];

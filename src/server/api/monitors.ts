@@ -4,6 +4,7 @@ import type { Logger } from '../../base/logger.js';
 import type { CheckReportResponse, CheckReportResult } from '../../model/check-report.js';
 import type { Labels } from '../../model/labels.js';
 import type { AlertInput } from '../../notify/alert-store.js';
+import { fingerprint } from '../../notify/label-set.js';
 import type { NotificationPipeline } from '../../notify/pipeline.js';
 import type { NotifierAlert } from '../../rules/group.js';
 import type { CheckMonitor } from '../../rules/monitors/check-monitor.js';
@@ -218,21 +219,33 @@ export function toAlertInput(a: NotifierAlert): AlertInput {
 }
 
 /**
- * The monitors' notify callback over the notification pipeline: every hand-over is a `put`. Alerts
- * the pipeline refuses are logged. The pipeline has no per-alert re-notification, so a `renotify`
- * hand-over is a put like a `refresh` (TODO(#5): let the pipeline flush a group on `renotify`).
+ * The monitors' notify callback over the notification pipeline: every hand-over is a `put`, and a
+ * `renotify` hand-over (a due `notification_interval`) then asks the pipeline to re-notify those
+ * alerts, so the groups holding them are sent at their next tick although the notification log has
+ * them (the other reasons rely on the pipeline's deduplication and the route's `repeat_interval`).
+ * Alerts the pipeline refuses are logged and not re-notified.
  */
 export function pipelineNotifyFn(
-  pipeline: Pick<NotificationPipeline, 'put'>,
+  pipeline: Pick<NotificationPipeline, 'put' | 'renotify'>,
   logger: Logger,
 ): MonitorNotifyFn {
   return (alerts, reason) => {
-    const invalid = pipeline.put(alerts.map(toAlertInput));
+    const inputs = alerts.map(toAlertInput);
+    const invalid = pipeline.put(inputs);
     for (const x of invalid)
       logger.error(
         { labels: x.labels, reason: x.reason, sendReason: reason },
         'pipeline refused a monitor alert',
       );
+    if (reason !== 'renotify') return;
+    const refused = new Set(invalid.map((x) => x.index));
+    // The store drops empty label values before it fingerprints an alert; so must we.
+    const fingerprints = inputs.flatMap((a, i) =>
+      refused.has(i)
+        ? []
+        : [fingerprint(Object.fromEntries(Object.entries(a.labels).filter(([, v]) => v !== '')))],
+    );
+    pipeline.renotify(fingerprints);
   };
 }
 
