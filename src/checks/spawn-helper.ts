@@ -16,7 +16,7 @@ import type { Readable, Writable } from 'node:stream';
  * session and process group per command (so killing `-pid` reaches its children), stdin at EOF,
  * stdout and stderr read to their end (kept up to a cap, the rest read and dropped), the exit code
  * or the signal, and the errno of a failed exec or chdir (ENOENT, EACCES, …). The caller does
- * timeouts and kills itself with the pid it is told. docs/checks.md describes the protocol.
+ * timeouts and kills itself with the pid it is told.
  *
  * Protocol over the helper's stdin/stdout (all numbers decimal ASCII):
  * - request `R <id> <bytes>\n` + payload: NUL-separated fields maxBytes, cwd, argc, argv…, env K=V…
