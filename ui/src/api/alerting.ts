@@ -203,12 +203,12 @@ export async function expireSilence(id: string): Promise<void> {
   await plainJson(`/api/v2/silence/${encodeURIComponent(id)}`, { method: 'DELETE' });
 }
 
-/** Maintenance windows, each with its next `next` occurrences. */
+/** Maintenance windows, each with its next `next` occurrences (plain JSON, as API v2). */
 export function fetchMaintenanceWindows(
   next: number,
   signal?: AbortSignal,
 ): Promise<readonly MaintenanceWindow[]> {
-  return apiGet(`/api/kanshi/v1/maintenance-windows?next=${next}`, signal);
+  return plainJson(`/api/kanshi/v1/maintenance-windows?next=${next}`, signal ? { signal } : {});
 }
 
 /** The rule groups with their rules' state, last evaluation and errors. */

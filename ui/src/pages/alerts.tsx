@@ -585,20 +585,25 @@ export default function AlertsPage() {
   const { t } = useI18n();
   const [silenceFor, setSilenceFor] = useState<Metric | undefined>();
   const [created, setCreated] = useState<string | undefined>();
-  const state = useAsync(
+  const live = { refreshMs: LIVE_REFRESH_MS };
+  // One load per section, so an API that fails leaves the others readable.
+  const alerts = useAsync(
     async (signal) => {
-      const [groups, ruleAlerts, silences, windows, rules] = await Promise.all([
-        fetchAlertGroups(signal),
-        fetchRuleAlerts(signal),
-        fetchSilences(signal),
-        fetchMaintenanceWindows(3, signal),
-        fetchRules(signal),
-      ]);
-      return { groups, ruleAlerts, silences, windows, rules };
+      const [groups, ruleAlerts] = await Promise.all([fetchAlertGroups(signal), fetchRuleAlerts(signal)]);
+      return { groups, ruleAlerts };
     },
     'alerts',
-    { refreshMs: LIVE_REFRESH_MS },
+    live,
   );
+  const silences = useAsync((signal) => fetchSilences(signal), 'silences', live);
+  const windows = useAsync((signal) => fetchMaintenanceWindows(3, signal), 'maintenance', live);
+  const rules = useAsync((signal) => fetchRules(signal), 'rules', live);
+  const reloadAll = (): void => {
+    alerts.reload();
+    silences.reload();
+    windows.reload();
+    rules.reload();
+  };
   const openForm = (labels: Metric): void => {
     setCreated(undefined);
     setSilenceFor(labels);
@@ -608,10 +613,10 @@ export default function AlertsPage() {
       <header className="page-head">
         <h1>{t('alerts.title')}</h1>
         <LiveStatus
-          updatedAt={state.updatedAt}
+          updatedAt={alerts.updatedAt}
           refreshMs={LIVE_REFRESH_MS}
-          isLoading={state.isLoading}
-          onRefresh={state.reload}
+          isLoading={alerts.isLoading}
+          onRefresh={reloadAll}
         />
       </header>
       {created !== undefined && (
@@ -627,31 +632,29 @@ export default function AlertsPage() {
           onDone={(id) => {
             setSilenceFor(undefined);
             setCreated(id);
-            state.reload();
+            reloadAll();
           }}
         />
       )}
       <section aria-labelledby="al-active">
         <h2 id="al-active">{t('alerts.active')}</h2>
-        <AsyncView state={state}>{(d) => <AlertGroups groups={d.groups} onSilence={openForm} />}</AsyncView>
+        <AsyncView state={alerts}>{(d) => <AlertGroups groups={d.groups} onSilence={openForm} />}</AsyncView>
       </section>
       <section aria-labelledby="al-pending">
         <h2 id="al-pending">{t('alerts.pending')}</h2>
-        <AsyncView state={state}>{(d) => <PendingAlerts alerts={d.ruleAlerts} />}</AsyncView>
+        <AsyncView state={alerts}>{(d) => <PendingAlerts alerts={d.ruleAlerts} />}</AsyncView>
       </section>
       <section aria-labelledby="al-silences">
         <h2 id="al-silences">{t('silences.title')}</h2>
-        <AsyncView state={state}>
-          {(d) => <SilenceTable silences={d.silences} onChange={state.reload} />}
-        </AsyncView>
+        <AsyncView state={silences}>{(d) => <SilenceTable silences={d} onChange={reloadAll} />}</AsyncView>
       </section>
       <section aria-labelledby="al-maintenance">
         <h2 id="al-maintenance">{t('maintenance.title')}</h2>
-        <AsyncView state={state}>{(d) => <MaintenanceTable windows={d.windows} />}</AsyncView>
+        <AsyncView state={windows}>{(d) => <MaintenanceTable windows={d} />}</AsyncView>
       </section>
       <section aria-labelledby="al-rules">
         <h2 id="al-rules">{t('rules.title')}</h2>
-        <AsyncView state={state}>{(d) => <RulesTable groups={d.rules} />}</AsyncView>
+        <AsyncView state={rules}>{(d) => <RulesTable groups={d} />}</AsyncView>
       </section>
     </>
   );
