@@ -1,7 +1,7 @@
 import { AppError, errorMessage } from '../base/errors.js';
 import type { Logger } from '../base/logger.js';
 import type { Label } from '../model/labels.js';
-import { Wal, type WalPosition } from '../wal/wal.js';
+import { Wal, WalCorruptionError, type WalPosition } from '../wal/wal.js';
 import { ByteReader, ByteWriter } from './encoding.js';
 import type { Head, HeadBatch } from './head/head.js';
 import type { Interval } from './iterators.js';
@@ -166,55 +166,87 @@ export class HeadWal {
 
   /**
    * Replays the log into `head`: all series records first, then samples and tombstones in log
-   * order (samples below the head's minimum valid time, already in blocks, are skipped). A
-   * corrupt record ends the replay with what was read before it, logged at error level.
+   * order (samples below the head's minimum valid time, already in blocks, are skipped).
+   *
+   * Damage (docs/tsdb/wal.md "Damage"): a frame that does not parse (checksum, length) is
+   * repaired by truncating its segment at the frame ({@link Wal.repairAt}); replay goes on with
+   * the next segment, so later segments, which hold acknowledged writes, are replayed. A frame
+   * that parses but does not decode is skipped. Each is logged at error level and counted in
+   * {@link HeadWal.corruptions}; replay never throws for damage.
    */
   async replay(head: Head): Promise<void> {
     let series = 0;
     let samples = 0;
     for (const pass of ['series', 'data'] as const) {
       let pos = this.#wal.start();
-      try {
-        for (;;) {
-          const recs = await this.#wal.read(pos, { maxRecords: 4096 });
-          if (recs.length === 0) break;
-          for (const rec of recs) {
-            pos = rec.next;
-            const what = `wal record at ${rec.position.segment}:${rec.position.offset}`;
-            const type = rec.data[0];
-            if (pass === 'series') {
-              if (type !== RECORD_SERIES) continue;
-              const d = decodeRecord(rec.data, what);
-              if (d.type !== 'series') continue;
-              for (const s of d.series) {
-                head.getOrCreate(s.labels, s.ref).logged = true;
-                series++;
-              }
-              continue;
+      for (;;) {
+        let recs;
+        try {
+          recs = await this.#wal.read(pos, { maxRecords: 4096 });
+        } catch (err) {
+          if (!(err instanceof WalCorruptionError)) {
+            this.#log.error(
+              { err: errorMessage(err), dir: this.#wal.dir },
+              'wal replay stopped: the log cannot be read further',
+            );
+            break;
+          }
+          const repair = await this.#wal.repairAt(err.position, errorMessage(err));
+          this.#corruptions++;
+          this.#droppedBytes += repair.droppedBytes;
+          continue;
+        }
+        if (recs.length === 0) break;
+        for (const rec of recs) {
+          pos = rec.next;
+          const what = `wal record at ${rec.position.segment}:${rec.position.offset}`;
+          const type = rec.data[0];
+          if (pass === 'series' ? type !== RECORD_SERIES : type === RECORD_SERIES) continue;
+          let d: DecodedRecord;
+          try {
+            d = decodeRecord(rec.data, what);
+          } catch (err) {
+            // Counted once, in the pass that reads records of its type.
+            this.#corruptions++;
+            this.#log.error(
+              { err: errorMessage(err), dir: this.#wal.dir },
+              'wal replay skipped a record that does not decode',
+            );
+            continue;
+          }
+          if (d.type === 'series') {
+            for (const s of d.series) {
+              head.getOrCreate(s.labels, s.ref).logged = true;
+              series++;
             }
-            if (type === RECORD_SERIES) continue;
-            const d = decodeRecord(rec.data, what);
-            if (d.type === 'samples') {
-              for (const ref of d.refs) head.reserveRef(ref);
-              head.applySamples(d.refs, d.ts, d.vs, d.refs.length);
-              let maxT = -Infinity;
-              for (const t of d.ts) if (t > maxT) maxT = t;
-              this.#noteSegment(rec.position, maxT);
-              samples += d.refs.length;
-            } else if (d.type === 'tombstones') {
-              for (const ref of d.refs) head.reserveRef(ref);
-              head.deleteRefs(d.refs, d.interval.minT, d.interval.maxT);
-            }
+          } else if (d.type === 'samples') {
+            for (const ref of d.refs) head.reserveRef(ref);
+            head.applySamples(d.refs, d.ts, d.vs, d.refs.length);
+            let maxT = -Infinity;
+            for (const t of d.ts) if (t > maxT) maxT = t;
+            this.#noteSegment(rec.position, maxT);
+            samples += d.refs.length;
+          } else {
+            for (const ref of d.refs) head.reserveRef(ref);
+            head.deleteRefs(d.refs, d.interval.minT, d.interval.maxT);
           }
         }
-      } catch (err) {
-        this.#log.error(
-          { err: errorMessage(err), dir: this.#wal.dir },
-          'wal replay stopped at a corrupt record',
-        );
       }
     }
-    this.#log.info({ series, samples, dir: this.#wal.dir }, 'wal replayed');
+    this.#log.info({ series, samples, corruptions: this.#corruptions, dir: this.#wal.dir }, 'wal replayed');
+  }
+
+  #corruptions = 0;
+  #droppedBytes = 0;
+
+  /** Damaged records found (and repaired or skipped) by {@link replay} since open. */
+  get corruptions(): number {
+    return this.#corruptions;
+  }
+
+  /** Bytes cut off damaged segments by {@link replay} since open. */
+  get corruptedBytes(): number {
+    return this.#droppedBytes;
   }
 
   /**

@@ -4,6 +4,7 @@ import { AppError, errorMessage } from '../base/errors.js';
 import { systemClock, type Clock } from '../base/clock.js';
 import { nullLogger, type Logger } from '../base/logger.js';
 import { compareLabels, type Labels } from '../model/labels.js';
+import type { MetricFamily } from '../model/metric.js';
 import type {
   Appender,
   Matcher,
@@ -508,6 +509,47 @@ export class TSDB implements Storage {
     this.#blocks = [];
     if (this.#wal) await this.#wal.close();
     await rm(join(this.dir, 'lock'), { force: true });
+  }
+
+  /**
+   * The store's own metrics as families named `kanshi_tsdb_*`, read at call time. Register with
+   * `registry.addCollector(() => tsdb.metricFamilies())`; for several tenants add a `tenant`
+   * label to the samples.
+   */
+  metricFamilies(): MetricFamily[] {
+    const c = this.#head.counters;
+    const counter = (name: string, help: string, value: number): MetricFamily => ({
+      name,
+      type: 'counter',
+      help,
+      samples: [{ name, labels: [], value }],
+    });
+    const gauge = (name: string, help: string, value: number): MetricFamily => ({
+      name,
+      type: 'gauge',
+      help,
+      samples: [{ name, labels: [], value }],
+    });
+    const rejected = 'kanshi_tsdb_samples_rejected_total';
+    return [
+      counter(
+        'kanshi_tsdb_wal_corruptions_total',
+        'Damaged write-ahead log records found at replay (segment truncated at the damage or record skipped).',
+        this.#wal?.corruptions ?? 0,
+      ),
+      gauge('kanshi_tsdb_head_series', 'Series in the head.', this.#head.numSeries),
+      counter('kanshi_tsdb_head_samples_appended_total', 'Samples appended to the head.', c.samplesAppended),
+      {
+        name: rejected,
+        type: 'counter',
+        help: 'Samples the head rejected at append, by reason (limit: the series limit was reached).',
+        samples: Object.entries(c.rejected).map(([reason, value]) => ({
+          name: rejected,
+          labels: [{ name: 'reason', value: reason }],
+          value,
+        })),
+      },
+    ];
   }
 
   /** Bytes the store takes on disk (blocks and WAL). */

@@ -3,7 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RecordingLogger } from '../base/logger.js';
-import { Wal, WAL_FRAME_HEADER_BYTES, encodeFrames, segmentName, type WalPosition } from './wal.js';
+import {
+  Wal,
+  WAL_FRAME_HEADER_BYTES,
+  WalCorruptionError,
+  encodeFrames,
+  segmentName,
+  type WalPosition,
+} from './wal.js';
 
 let dir: string;
 beforeEach(async () => {
@@ -147,6 +154,49 @@ describe('Wal', { timeout: 30_000 }, () => {
     const reopened = await Wal.open({ dir, segmentMaxBytes: 100 });
     await expect(reopened.read(reopened.start())).rejects.toThrow(/00000001: checksum mismatch at offset 0/);
     await reopened.close();
+  });
+});
+
+describe('Wal.repairAt', () => {
+  it('hands out the records before a damaged one, then truncates at it and reads on in the next segment', async () => {
+    const wal = await Wal.open({ dir, segmentMaxBytes: 100 });
+    for (let i = 0; i < 30; i++) await wal.append([rec(i)]);
+    const segs = wal.segments();
+    expect(segs.length).toBeGreaterThanOrEqual(3);
+    const intact = await wal.read(wal.start(), { maxRecords: 1000 });
+    // The second record of segment 2 gets a flipped payload byte.
+    const path = join(dir, segmentName(2));
+    const bytes = await readFile(path);
+    const damageAt = WAL_FRAME_HEADER_BYTES + bytes.readUInt32LE(0);
+    bytes[damageAt + WAL_FRAME_HEADER_BYTES]! ^= 0xff;
+    await writeFile(path, bytes);
+    const before = await wal.read(wal.start(), { maxRecords: 1000 });
+    expect(before.map((r) => r.data)).toEqual(
+      intact
+        .filter((r) => r.position.segment < 2 || r.position.offset < damageAt)
+        .map((r) => r.data)
+        .slice(0, before.length),
+    );
+    const err = await wal.read({ segment: 2, offset: damageAt }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(WalCorruptionError);
+    expect((err as WalCorruptionError).position).toEqual({ segment: 2, offset: damageAt });
+    const log = new RecordingLogger();
+    const reopened = await Wal.open({ dir, segmentMaxBytes: 100, logger: log });
+    const repair = await reopened.repairAt({ segment: 2, offset: damageAt }, 'test');
+    expect(repair).toEqual({
+      segment: 2,
+      offset: damageAt,
+      droppedBytes: segs[1]!.bytes - damageAt,
+      reason: 'test',
+    });
+    expect((await readFile(path)).length).toBe(damageAt);
+    // Everything but the records from the damage to the end of segment 2 (here: several).
+    const lost = intact.filter((r) => r.position.segment === 2 && r.position.offset >= damageAt);
+    expect(lost.length).toBeGreaterThan(0);
+    expect(await readAll(reopened)).toEqual(intact.filter((r) => !lost.includes(r)).map((r) => r.data));
+    expect(log.records.map((r) => r.level)).toContain('error');
+    await reopened.close();
+    await wal.close();
   });
 });
 

@@ -130,6 +130,19 @@ function parseFrames(buf: Uint8Array, maxRecords = Infinity, maxBytes = Infinity
   return { frames, end: pos, problem: null };
 }
 
+/**
+ * What {@link Wal.read} throws for a frame that does not parse (AppError `io`): `position` is
+ * where the damaged frame starts, the place to pass to {@link Wal.repairAt}.
+ */
+export class WalCorruptionError extends AppError {
+  readonly position: WalPosition;
+
+  constructor(position: WalPosition, message: string) {
+    super('io', message);
+    this.position = position;
+  }
+}
+
 /** The log. Open with {@link Wal.open}; {@link Wal.close} when done. */
 export class Wal {
   readonly dir: string;
@@ -361,8 +374,8 @@ export class Wal {
    * Reads records from `from` on, across segments, up to `maxRecords` records or until
    * `maxBytes` of payload were collected (at least one record when any is there). Returns []
    * at the end of the log. A position at the end of a segment continues at the next one.
-   * Throws AppError `not_found` for a position in a removed segment and `io` for a corrupt
-   * record.
+   * Throws AppError `not_found` for a position in a removed segment and a
+   * {@link WalCorruptionError} for a damaged record (records before it are returned first).
    */
   async read(
     from: WalPosition,
@@ -393,7 +406,14 @@ export class Wal {
         pos = { segment: pos.segment + 1, offset: 0 };
         continue;
       }
-      const got = await this.#readSegment(pos, size, maxRecords - out.length, maxBytes - bytes);
+      let got: WalRecord[];
+      try {
+        got = await this.#readSegment(pos, size, maxRecords - out.length, maxBytes - bytes);
+      } catch (err) {
+        // Hand out what was read before the damage; the next read starts at it and throws.
+        if (out.length > 0) return out;
+        throw err;
+      }
       for (const r of got) {
         out.push(r);
         bytes += r.data.length;
@@ -436,14 +456,59 @@ export class Wal {
           length = Math.min(size - from.offset, Math.max(need, length + 1));
           continue;
         }
-        throw new AppError(
-          'io',
+        throw new WalCorruptionError(
+          from,
           `wal segment ${segmentName(from.segment)}: ${parsed.problem?.reason ?? 'no record'} at offset ${from.offset}`,
         );
       }
     } finally {
       await fh.close();
     }
+  }
+
+  /**
+   * Repairs damage found by {@link read} at `at` (the position of the first record that did not
+   * parse): truncates segment `at.segment` to `at.offset`, as Prometheus's `wlog.Repair` cuts the
+   * damaged segment. Unlike Prometheus, later segments are kept (they hold acknowledged writes), so
+   * a read from `at` goes on with the next segment. Fsyncs the truncation, logs it at error level and
+   * resolves with what was cut. Rejects with AppError `bad_input` for a position outside the log.
+   */
+  repairAt(at: WalPosition, reason: string): Promise<WalRepair> {
+    const result = this.#chain.then(async () => {
+      const size = this.#sizes.get(at.segment);
+      if (size === undefined || at.offset > size || at.offset < 0) {
+        throw new AppError('bad_input', `wal position ${formatPosition(at)} is not in the log`);
+      }
+      if (at.segment === this.#active) {
+        await this.#handle.truncate(at.offset);
+        await this.#handle.datasync();
+      } else {
+        const fh = await open(join(this.dir, segmentName(at.segment)), 'r+');
+        try {
+          await fh.truncate(at.offset);
+          await fh.datasync();
+        } finally {
+          await fh.close();
+        }
+      }
+      this.#sizes.set(at.segment, at.offset);
+      const repair: WalRepair = {
+        segment: at.segment,
+        offset: at.offset,
+        droppedBytes: size - at.offset,
+        reason,
+      };
+      this.#logger.error(
+        { dir: this.dir, ...repair },
+        'wal: truncated a damaged segment at the damage; later segments are kept',
+      );
+      return repair;
+    });
+    this.#chain = result.then(
+      () => {},
+      () => {},
+    );
+    return result;
   }
 
   /**
