@@ -96,10 +96,14 @@ describe.skipIf(!hasChromium || !isBuilt)('Alerts and Checks pages end to end', 
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  async function open(colorScheme: 'light' | 'dark', url: string): Promise<Page & { errors: string[] }> {
+  async function open(
+    colorScheme: 'light' | 'dark',
+    url: string,
+    locale = 'en-US',
+  ): Promise<Page & { errors: string[] }> {
     const page = (await browser.newPage({
       colorScheme,
-      locale: 'en-US',
+      locale,
       viewport: { width: 1280, height: 900 },
     })) as Page & { errors: string[] };
     page.errors = [];
@@ -225,6 +229,21 @@ describe.skipIf(!hasChromium || !isBuilt)('Alerts and Checks pages end to end', 
     expect(await disk.locator('[data-status]').getAttribute('data-status')).toBe('CRITICAL');
     expect(await disk.textContent()).toContain('DISK CRITICAL');
     await shot(page, `checks-${scheme}`);
+    expect(page.errors).toEqual([]);
+    await page.close();
+  });
+
+  it('speaks Japanese on the Alerts and Checks pages', async () => {
+    const page = await open('dark', '/alerts', 'ja-JP');
+    await page.getByRole('heading', { level: 1, name: 'アラート' }).waitFor();
+    const item = page.locator('li[data-alert="AlwaysOn"]').first();
+    await item.getByRole('button', { name: 'サイレンス' }).waitFor();
+    await page.getByRole('heading', { name: 'メンテナンス期間' }).waitFor();
+    await shot(page, 'alerts-dark-ja');
+    await page.getByRole('link', { name: 'チェック' }).click();
+    await page.getByRole('heading', { name: 'すべてのチェックの状態' }).waitFor();
+    await page.locator('tr[data-host="web-1"][data-check="http"]').waitFor();
+    await shot(page, 'checks-dark-ja');
     expect(page.errors).toEqual([]);
     await page.close();
   });

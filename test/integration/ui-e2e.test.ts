@@ -15,7 +15,7 @@ import { systemClock } from '../../src/base/clock.js';
 import { nullLogger } from '../../src/base/logger.js';
 import { serverConfig } from '../../src/server/config/schema.js';
 import { startServer, type KanshiServer } from '../../src/server/server.js';
-import { defaultUiDistDir, registerUi } from '../../src/server/ui/register-ui.js';
+import { defaultUiDistDir } from '../../src/server/ui/register-ui.js';
 import { checkResult, nodeSeries, remoteWrite, sendChecks, writeBodies } from './ui-data.helper.js';
 
 // The browser globals the functions given to page.evaluate use: this project's TypeScript has no
@@ -49,7 +49,7 @@ describe.skipIf(!hasChromium || !isBuilt)('web UI end to end', () => {
       logger: nullLogger,
       clock: systemClock,
       baseDir: dir,
-      configure: (app) => registerUi(app, { distDir }),
+      uiDistDir: distDir,
     });
     const range = { startMs: now - 2 * 3_600_000, endMs: now, stepMs: 15_000 };
     await remoteWrite(server.url, writeBodies(nodeSeries('web-1'), range));
@@ -231,7 +231,8 @@ describe.skipIf(!hasChromium || !isBuilt)('web UI end to end', () => {
   });
 
   it('switches theme and language, and remembers them', async () => {
-    const page = await open('light', '/checks');
+    // /services is still a placeholder; /checks is the status board now (ui-alerts-e2e tests it).
+    const page = await open('light', '/services');
     expect(await page.locator('[data-placeholder="coming-soon"]').count()).toBe(1);
     const bg = () => page.evaluate(() => getComputedStyle(document.body).backgroundColor);
     const light = await bg();
@@ -244,7 +245,7 @@ describe.skipIf(!hasChromium || !isBuilt)('web UI end to end', () => {
     await page.reload();
     expect(await page.getByRole('navigation').textContent()).toContain('エクスプローラー');
     expect(await page.evaluate(() => document.documentElement.dataset.theme)).toBe('dark');
-    await shot(page, 'checks-placeholder-dark-ja');
+    await shot(page, 'services-placeholder-dark-ja');
     await page.getByRole('link', { name: 'ホスト', exact: true }).click();
     await page.locator('tr[data-host="web-1"]').waitFor();
     expect(await page.locator('table.hosts thead').textContent()).toContain('状態');

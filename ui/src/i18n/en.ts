@@ -134,6 +134,7 @@ export const en = {
   'alerts.pending': 'Pending alerts',
   'alerts.noPending': 'No alerts are pending.',
   'alerts.group': 'Group {labels} → {receiver}',
+  'alerts.groupAll': '(all alerts)',
   'alerts.annotations': 'Annotations',
   'alerts.stateActive': 'Active',
   'alerts.stateSuppressed': 'Suppressed',

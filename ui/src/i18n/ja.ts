@@ -135,6 +135,7 @@ export const ja: Record<MessageKey, string> = {
   'alerts.pending': '保留中のアラート',
   'alerts.noPending': '保留中のアラートはありません。',
   'alerts.group': 'グループ {labels} → {receiver}',
+  'alerts.groupAll': '(すべてのアラート)',
   'alerts.annotations': '注釈',
   'alerts.stateActive': 'アクティブ',
   'alerts.stateSuppressed': '抑制中',

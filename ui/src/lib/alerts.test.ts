@@ -4,6 +4,7 @@ import {
   formatMatcher,
   formatRatio,
   groupPending,
+  groupTitle,
   matchersFromLabels,
   parseDurationMs,
   sortSilences,
@@ -85,6 +86,13 @@ describe('groupPending', () => {
 
   it('is empty without pending alerts', () => {
     expect(groupPending([a('Disk', 'firing', 'x')])).toEqual([]);
+  });
+});
+
+describe('groupTitle', () => {
+  it('lists the group labels quoted, empty for the single group of all alerts', () => {
+    expect(groupTitle({ alertname: 'Down', job: 'node' })).toBe('alertname="Down", job="node"');
+    expect(groupTitle({})).toBe('');
   });
 });
 

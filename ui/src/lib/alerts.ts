@@ -110,10 +110,10 @@ export function groupPending(alerts: readonly RuleAlert[]): PendingGroup[] {
     }));
 }
 
-/** A group's labels as `k="v"` text, for a heading; `(all)` when it has none. */
+/** A group's labels as `k="v"` text, for a heading; `''` when it has none (one group for all). */
 export function groupTitle(labels: Readonly<Record<string, string>>): string {
   const parts = Object.entries(labels).map(([k, v]) => `${k}=${JSON.stringify(v)}`);
-  return parts.length === 0 ? '(all)' : parts.join(', ');
+  return parts.join(', ');
 }
 
 /** A silence's state as API v2 reports it. */

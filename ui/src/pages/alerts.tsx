@@ -179,7 +179,10 @@ function AlertGroups({
       {nonEmpty.map((g, i) => (
         <section key={i} className="alert-group">
           <h3 className="small">
-            {t('alerts.group', { labels: groupTitle(g.labels), receiver: g.receiver.name })}
+            {t('alerts.group', {
+              labels: groupTitle(g.labels) || t('alerts.groupAll'),
+              receiver: g.receiver.name,
+            })}
           </h3>
           <ul className="alerts">
             {g.alerts.map((a) => (
