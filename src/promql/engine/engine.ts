@@ -369,7 +369,12 @@ function upperBoundArr(ts: readonly number[], t: number): number {
 
 /** First index i with ts[i] > t. */
 function upperBound(ts: Float64Array, t: number): number {
-  let lo = 0;
+  return upperBoundFrom(ts, 0, t);
+}
+
+/** First index i >= from with ts[i] > t (ts ascending). */
+function upperBoundFrom(ts: Float64Array, from: number, t: number): number {
+  let lo = from;
   let hi = ts.length;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
@@ -377,6 +382,32 @@ function upperBound(ts: Float64Array, t: number): number {
     else hi = mid;
   }
   return lo;
+}
+
+/**
+ * First index i >= from with ts[i] > t, given that every index before `from` is <= t: the
+ * cursor of a window sliding forward. A few linear steps cover the usual advance of one query
+ * step; a longer one falls back to a binary search of the rest.
+ */
+function advanceUpper(ts: Float64Array, from: number, t: number): number {
+  const n = ts.length;
+  let i = from;
+  for (let k = 0; k < 8; k++) {
+    if (i >= n || ts[i]! > t) return i;
+    i++;
+  }
+  return upperBoundFrom(ts, i, t);
+}
+
+/**
+ * Per-series positions of one selector at its last evaluation time, so the next (later) step
+ * advances them instead of searching each series again: for an instant selector `hi` is the
+ * first index after the sample in effect; for a range selector `lo`/`hi` bound the window.
+ */
+interface Cursors {
+  refT: number;
+  readonly lo: Int32Array;
+  readonly hi: Int32Array;
 }
 
 function dropMetricName(labels: Labels): Labels {
@@ -452,6 +483,8 @@ class Evaluator {
     { firstT: number; nextT: number; series: Map<string, ISeries & { ts: number[]; vs: number[] }> }
   >();
   #ticks = 0;
+  readonly #instantCursors = new Map<VectorSelector, Cursors>();
+  readonly #rangeCursors = new Map<VectorSelector, Cursors>();
 
   constructor(init: EvaluatorInit) {
     this.#i = init;
@@ -538,13 +571,48 @@ class Evaluator {
     }
   }
 
+  /** The cursors of `vs`'s series moved to `refT` (forward from the last step, else searched). */
+  #cursors(
+    map: Map<VectorSelector, Cursors>,
+    vs: VectorSelector,
+    loaded: readonly Loaded[],
+    refT: number,
+    rangeMs: number,
+    filtered: boolean,
+  ): Cursors {
+    let c = map.get(vs);
+    if (c !== undefined && refT === c.refT) return c;
+    const forward = c !== undefined && refT > c.refT;
+    if (c === undefined) {
+      c = { refT, lo: new Int32Array(loaded.length), hi: new Int32Array(loaded.length) };
+      map.set(vs, c);
+    }
+    const { lo, hi } = c;
+    for (let j = 0; j < loaded.length; j++) {
+      const s = loaded[j]!;
+      const ts = filtered ? s.fts : s.ts;
+      if (forward) {
+        lo[j] = advanceUpper(ts, lo[j]!, refT - rangeMs);
+        hi[j] = advanceUpper(ts, hi[j]!, refT);
+      } else {
+        lo[j] = upperBound(ts, refT - rangeMs);
+        hi[j] = upperBound(ts, refT);
+      }
+    }
+    c.refT = refT;
+    return c;
+  }
+
   vectorSelector(vs: VectorSelector, t: number, keepTime = false): ISample[] {
     const at = atTime(vs.at, this.#i);
     const refT = (at ?? t) - vs.offsetMs;
     const floor = refT - this.#i.lookbackMs;
     const out: ISample[] = [];
-    for (const s of this.#i.loaded.get(vs) ?? []) {
-      const idx = upperBound(s.ts, refT) - 1;
+    const loaded = this.#i.loaded.get(vs) ?? [];
+    const cur = this.#cursors(this.#instantCursors, vs, loaded, refT, 0, false).hi;
+    for (let j = 0; j < loaded.length; j++) {
+      const s = loaded[j]!;
+      const idx = cur[j]! - 1;
       if (idx < 0) continue;
       const st = s.ts[idx]!;
       if (st <= floor) continue;
@@ -563,9 +631,12 @@ class Evaluator {
     const refT = (at ?? t) - vs.offsetMs;
     const series: ISeries[] = [];
     let n = 0;
-    for (const s of this.#i.loaded.get(vs) ?? []) {
-      const lo = upperBound(s.fts, refT - rangeMs);
-      const hi = upperBound(s.fts, refT);
+    const loaded = this.#i.loaded.get(vs) ?? [];
+    const cur = this.#cursors(this.#rangeCursors, vs, loaded, refT, rangeMs, true);
+    for (let j = 0; j < loaded.length; j++) {
+      const s = loaded[j]!;
+      const lo = cur.lo[j]!;
+      const hi = cur.hi[j]!;
       if (lo >= hi) continue;
       n += hi - lo;
       series.push({ labels: s.labels, ts: s.fts, vs: s.fvs, lo, hi, dropName: false });

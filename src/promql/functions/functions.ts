@@ -305,6 +305,20 @@ function instantValue(s: ISeries, isRate: boolean): number | undefined {
 
 const keepsName = new Set(['last_over_time', 'first_over_time']);
 
+/** Per label set (immutable): its metric name when that does not look like a counter's, else null. */
+const notCounterCache = new WeakMap<Labels, string | null>();
+
+/** Checked once per series rather than once per series and step. */
+function notCounterName(labels: Labels): string | null {
+  let r = notCounterCache.get(labels);
+  if (r === undefined) {
+    const metric = getLabel(labels, METRIC_NAME);
+    r = metric !== '' && !/(_total|_sum|_count|_bucket)$/.test(metric) ? metric : null;
+    notCounterCache.set(labels, r);
+  }
+  return r;
+}
+
 function evalRangeFn(name: string, ctx: FnContext, args: IValue[]): IValue {
   const f = rangeFns[name]!;
   const matrixIdx = args.findIndex((a) => a.kind === 'matrix');
@@ -322,8 +336,8 @@ function evalRangeFn(name: string, ctx: FnContext, args: IValue[]): IValue {
     if (v === undefined) continue;
     out.push({ labels: s.labels, v, dropName: dropName || s.dropName });
     if ((name === 'rate' || name === 'increase') && m.selector !== null) {
-      const metric = getLabel(s.labels, METRIC_NAME);
-      if (metric !== '' && !/(_total|_sum|_count|_bucket)$/.test(metric))
+      const metric = notCounterName(s.labels);
+      if (metric !== null)
         ctx.annos.info(
           `metric might not be a counter, name does not end in _total/_sum/_count/_bucket: "${metric}"`,
         );
