@@ -32,7 +32,8 @@ type Node =
   | { kind: 'text'; text: string }
   | { kind: 'action'; pipe: Pipe }
   | { kind: 'if' | 'with'; pipe: Pipe; list: Node[]; elseList: Node[] }
-  | { kind: 'range'; pipe: Pipe; list: Node[]; elseList: Node[] };
+  | { kind: 'range'; pipe: Pipe; list: Node[]; elseList: Node[] }
+  | { kind: 'template'; name: string; pipe: Pipe | undefined };
 
 interface Pipe {
   decl: string[];
@@ -49,30 +50,162 @@ type Operand =
 
 type Tok = { t: 'ident' | 'var' | 'field' | 'str' | 'num' | 'sym'; v: string } | { t: 'end' };
 
+/**
+ * Which functions a template may call: Prometheus's rule-template functions, or Alertmanager's
+ * notification-template DefaultFuncs (toUpper, toLower, title, trimSpace, join, match, safeHtml,
+ * reReplaceAll, stringSlice, toJson) plus the humanize family. Both have Go's builtins.
+ */
+export type TemplateFuncs = 'prometheus' | 'alertmanager';
+
+/** How {@link Template.parse} reads a text. */
+export interface TemplateParseOptions {
+  /** Function set; default 'prometheus'. */
+  readonly funcs?: TemplateFuncs;
+  /**
+   * Accept calls to unknown functions at parse time and fail only when one runs (listed in
+   * {@link Template.unknownFunctions}); default false, which rejects them as Go does.
+   */
+  readonly isLenient?: boolean;
+}
+
+/**
+ * A template another one may call by name: a parsed {@link Template}, or a function computing the
+ * output from the argument (Kanshi's TypeScript defaults).
+ */
+export type NamedTemplate = Template | ((dot: unknown) => string | Promise<string>);
+
+/** How {@link Template.execute} runs. */
+export interface TemplateExecuteOptions {
+  /** Runs `query`; without it `query` fails. */
+  readonly query?: TemplateQueryFn;
+  /**
+   * Resolves `{{template "NAME" …}}` before the template's own `define`s (a set whose later files
+   * override earlier ones answers here); undefined falls back to the own defines.
+   */
+  readonly lookup?: (name: string) => NamedTemplate | undefined;
+  /**
+   * 'html' escapes the output of every action as Go's html/template does in element text (`&`, `<`,
+   * `>`, `"`, `'`, `+`), except values made by `safeHtml` and the output of named templates (which
+   * escape their own actions). Default: no escaping (text/template).
+   */
+  readonly escape?: 'html';
+}
+
+/** Output that `safeHtml` marks as not to be escaped (Go's html/template `HTML` type). */
+export class SafeHtml {
+  /** The HTML text, owned by the caller. */
+  readonly html: string;
+
+  constructor(html: string) {
+    this.html = html;
+  }
+
+  /** The HTML text, so string functions see it as Go's `HTML` converts to string. */
+  toString(): string {
+    return this.html;
+  }
+}
+
+/**
+ * A value with methods taking arguments (Go methods such as Alertmanager's `KV.Remove`):
+ * `{{ .Labels.Remove (stringSlice "a") }}` calls `templateMethod("Remove")` on `.Labels` with the
+ * arguments. Returns undefined for a name that is no method.
+ */
+export interface TemplateMethods {
+  templateMethod(name: string): ((args: readonly unknown[]) => unknown) | undefined;
+}
+
+/** A value that prints itself (Go's `fmt.Stringer`), as `{{ .CommonLabels }}` prints `a=b, c=d`. */
+export interface TemplateStringer {
+  templateString(): string;
+}
+
+/** Maximum nesting of `{{template}}` calls (Go allows 100000; Kanshi's calls are async). */
+const MAX_TEMPLATE_DEPTH = 256;
+
+const NODES = new WeakMap<Template, Node[]>();
+
 /** A parsed template; {@link execute} may run it many times. */
 export class Template {
-  readonly #nodes: Node[];
   readonly name: string;
+  readonly funcs: TemplateFuncs;
+  /** Functions called but unknown to {@link funcs} (only with `isLenient`), sorted. */
+  readonly unknownFunctions: readonly string[];
+  /** Names this template calls with `{{template "NAME"}}` (directly), sorted. */
+  readonly calledTemplates: readonly string[];
+  /** The `{{define}}` blocks of the same text, shared by all of them (Go's associated templates). */
+  readonly #associated: Map<string, Template>;
 
-  private constructor(name: string, nodes: Node[]) {
+  private constructor(
+    name: string,
+    nodes: Node[],
+    funcs: TemplateFuncs,
+    info: { unknown: Set<string>; calls: Set<string> },
+    associated: Map<string, Template>,
+  ) {
     this.name = name;
-    this.#nodes = nodes;
+    this.funcs = funcs;
+    this.unknownFunctions = [...info.unknown].sort();
+    this.calledTemplates = [...info.calls].sort();
+    this.#associated = associated;
+    NODES.set(this, nodes);
   }
 
-  /** Parses `text`; throws AppError 'bad_input' `template: NAME:LINE: …` as Go does. */
-  static parse(name: string, text: string, vars: readonly string[] = []): Template {
-    return new Template(name, new Parser(name, text, vars).parseAll());
+  /**
+   * Parses `text`; throws AppError 'bad_input' `template: NAME:LINE: …` as Go does. `vars` are the
+   * variables the caller predeclares (`$labels`…). `{{define "X"}}…{{end}}` blocks become
+   * {@link definitions}; `{{block "X" .}}…{{end}}` defines X and calls it.
+   */
+  static parse(
+    name: string,
+    text: string,
+    vars: readonly string[] = [],
+    options: TemplateParseOptions = {},
+  ): Template {
+    const funcs = options.funcs ?? 'prometheus';
+    const parsed = new Parser(name, text, vars, funcs, options.isLenient ?? false).parseFile();
+    const associated = new Map<string, Template>();
+    for (const [n, d] of parsed.defines) associated.set(n, new Template(n, d.nodes, funcs, d, associated));
+    return new Template(name, parsed.nodes, funcs, parsed, associated);
   }
 
-  /** Runs the template with `.` = `dot` and the given variables; rejects with AppError on an execution error. */
-  async execute(dot: unknown, vars: ReadonlyMap<string, unknown>, query?: TemplateQueryFn): Promise<string> {
-    const ex = new Executor(this.name, query);
-    const scope = new Map<string, unknown>(vars);
-    scope.set('$', dot);
-    const out: string[] = [];
-    await ex.list(this.#nodes, dot, scope, out);
-    return out.join('');
+  /** The templates defined in the same text by `{{define}}`/`{{block}}`, by name. */
+  definitions(): ReadonlyMap<string, Template> {
+    return this.#associated;
   }
+
+  /**
+   * Runs the template with `.` = `dot` and the given variables; rejects with AppError on an
+   * execution error. The third argument is the `query` function or {@link TemplateExecuteOptions}.
+   */
+  async execute(
+    dot: unknown,
+    vars: ReadonlyMap<string, unknown>,
+    options?: TemplateQueryFn | TemplateExecuteOptions,
+  ): Promise<string> {
+    const opts: TemplateExecuteOptions = typeof options === 'function' ? { query: options } : (options ?? {});
+    return runTemplate(this, dot, vars, opts, 0);
+  }
+
+  /** Resolves a `{{template}}` call made from this template. */
+  resolve(name: string, lookup: TemplateExecuteOptions['lookup']): NamedTemplate | undefined {
+    return lookup?.(name) ?? this.#associated.get(name);
+  }
+}
+
+async function runTemplate(
+  t: Template,
+  dot: unknown,
+  vars: ReadonlyMap<string, unknown>,
+  opts: TemplateExecuteOptions,
+  depth: number,
+): Promise<string> {
+  const ex = new Executor(t, opts, depth);
+  const scope = new Map<string, unknown>(vars);
+  scope.set('$', dot);
+  const out: string[] = [];
+  await ex.list(NODES.get(t) ?? [], dot, scope, out);
+  return out.join('');
 }
 
 /** Parses a rule template as Prometheus does (named `__alert_NAME`); throws on a parse error. */
@@ -116,8 +249,8 @@ export async function expandRuleTemplate(
   }
 }
 
-/** Every function name the templates know (for parse-time "function not defined"). */
-const FUNCS = new Set([
+/** Go's text/template builtins. */
+const BUILTIN_FUNCS = [
   'and',
   'or',
   'not',
@@ -137,6 +270,11 @@ const FUNCS = new Set([
   'urlquery',
   'slice',
   'call',
+];
+
+/** Every function name Prometheus's rule templates know (for parse-time "function not defined"). */
+const PROMETHEUS_FUNCS = new Set([
+  ...BUILTIN_FUNCS,
   'query',
   'first',
   'label',
@@ -169,6 +307,35 @@ const FUNCS = new Set([
   'urlQueryEscape',
 ]);
 
+/**
+ * Alertmanager's notification functions (template.DefaultFuncs) with Go's builtins, plus the humanize
+ * family Kanshi keeps for notification templates written for it.
+ */
+const ALERTMANAGER_FUNCS = new Set([
+  ...BUILTIN_FUNCS,
+  'toUpper',
+  'toLower',
+  'title',
+  'trimSpace',
+  'join',
+  'match',
+  'safeHtml',
+  'reReplaceAll',
+  'stringSlice',
+  'toJson',
+  'humanize',
+  'humanize1024',
+  'humanizeDuration',
+  'humanizePercentage',
+  'humanizeTimestamp',
+]);
+
+/** What the parser produces besides nodes: functions it did not know and templates called. */
+interface ParseInfo {
+  unknown: Set<string>;
+  calls: Set<string>;
+}
+
 class Parser {
   readonly #name: string;
   readonly #text: string;
@@ -179,11 +346,47 @@ class Parser {
 
   /** Declared variables; Go rejects an undeclared `$x` at parse time. Scopes are not popped (more lenient than Go). */
   readonly #vars: Set<string>;
+  readonly #funcs: ReadonlySet<string>;
+  readonly #isLenient: boolean;
+  /** Unknown functions and calls of the template (or define) being parsed. */
+  #info: ParseInfo = { unknown: new Set(), calls: new Set() };
+  readonly #defines = new Map<string, ParseInfo & { nodes: Node[] }>();
+  /** Nesting of if/with/range/define: `define` is allowed only at the top. */
+  #depth = 0;
 
-  constructor(name: string, text: string, vars: readonly string[]) {
+  constructor(name: string, text: string, vars: readonly string[], funcs: TemplateFuncs, isLenient: boolean) {
     this.#name = name;
     this.#text = text;
     this.#vars = new Set(['$', ...vars]);
+    this.#funcs = funcs === 'alertmanager' ? ALERTMANAGER_FUNCS : PROMETHEUS_FUNCS;
+    this.#isLenient = isLenient;
+  }
+
+  /** Parses the whole text: its own nodes and its `define`s. */
+  parseFile(): ParseInfo & { nodes: Node[]; defines: Map<string, ParseInfo & { nodes: Node[] }> } {
+    const nodes = this.parseAll();
+    return { nodes, ...this.#info, defines: this.#defines };
+  }
+
+  /** Parses `{{define "X"}}…{{end}}` (or `block`) after its keyword; records it, returns its name. */
+  #define(kind: 'define' | 'block'): { name: string; pipe: Pipe | undefined } {
+    if (this.#depth > 0) throw this.#err(`unexpected <${kind}> in command`);
+    const nameTok = this.#peek();
+    if (nameTok.t !== 'str')
+      throw this.#err(`unexpected ${nameTok.t === 'end' ? 'end' : `"${nameTok.v}"`} in ${kind} clause`);
+    this.#ti++;
+    let pipe: Pipe | undefined;
+    if (kind === 'block') pipe = this.#pipe();
+    this.#expectEnd();
+    const outer = this.#info;
+    this.#info = { unknown: new Set(), calls: new Set() };
+    this.#depth++;
+    const [nodes, stop] = this.#list();
+    this.#depth--;
+    if (stop !== 'end') throw this.#err(`unexpected ${stop === 'eof' ? 'EOF' : `{{${stop}}}`} in ${kind}`);
+    this.#defines.set(nameTok.v, { nodes, ...this.#info });
+    this.#info = outer;
+    return { name: nameTok.v, pipe };
   }
 
   #err(msg: string): AppError {
@@ -242,7 +445,28 @@ class Parser {
         this.#ti++;
         return [out, 'else'];
       }
-      if (first.t === 'ident' && ['define', 'template', 'block', 'break', 'continue'].includes(first.v)) {
+      if (first.t === 'ident' && (first.v === 'define' || first.v === 'block')) {
+        this.#ti++;
+        const d = this.#define(first.v);
+        if (first.v === 'block') {
+          this.#info.calls.add(d.name);
+          out.push({ kind: 'template', name: d.name, pipe: d.pipe });
+        }
+        continue;
+      }
+      if (first.t === 'ident' && first.v === 'template') {
+        this.#ti++;
+        const nameTok = this.#peek();
+        if (nameTok.t !== 'str')
+          throw this.#err(`unexpected ${nameTok.t === 'end' ? 'end' : `"${nameTok.v}"`} in template clause`);
+        this.#ti++;
+        const pipe = this.#peek().t === 'end' ? undefined : this.#pipe();
+        this.#expectEnd();
+        this.#info.calls.add(nameTok.v);
+        out.push({ kind: 'template', name: nameTok.v, pipe });
+        continue;
+      }
+      if (first.t === 'ident' && ['break', 'continue'].includes(first.v)) {
         throw this.#err(`unsupported action "${first.v}"`);
       }
       if (first.t === 'end') throw this.#err('missing value for command');
@@ -255,6 +479,15 @@ class Parser {
   #control(kind: 'if' | 'with' | 'range'): Node {
     const pipe = this.#pipe();
     this.#expectEnd();
+    this.#depth++;
+    try {
+      return this.#controlBody(kind, pipe);
+    } finally {
+      this.#depth--;
+    }
+  }
+
+  #controlBody(kind: 'if' | 'with' | 'range', pipe: Pipe): Node {
     const [list, stop] = this.#list();
     let elseList: Node[] = [];
     if (stop === 'else') {
@@ -487,7 +720,10 @@ class Parser {
       case 'ident':
         if (t.v === 'true' || t.v === 'false') return { kind: 'lit', value: t.v === 'true' };
         if (t.v === 'nil') return { kind: 'lit', value: undefined };
-        if (!FUNCS.has(t.v)) throw this.#err(`function "${t.v}" not defined`);
+        if (!this.#funcs.has(t.v)) {
+          if (!this.#isLenient) throw this.#err(`function "${t.v}" not defined`);
+          this.#info.unknown.add(t.v);
+        }
         return { kind: 'ident', name: t.v };
       case 'var': {
         const [name = '', ...fields] = t.v.split('.');
@@ -581,6 +817,57 @@ function goTitle(s: string): string {
   return s.replace(/(^|[^\p{L}\p{N}_'])(\p{L})/gu, (_m, pre: string, c: string) => pre + c.toUpperCase());
 }
 
+/** golang.org/x/text/cases Title: each word's first letter upper case, the rest lower case. */
+function casesTitle(s: string): string {
+  return s.replace(/[\p{L}\p{N}_']+/gu, (w) => w.charAt(0).toUpperCase() + w.slice(1).toLowerCase());
+}
+
+/** Go's html/template escaping of element text. */
+function escapeHtml(s: string): string {
+  return s.replace(/[&<>"'+\0]/g, (c) => HTML_ESCAPES[c] ?? c);
+}
+
+const HTML_ESCAPES: Readonly<Record<string, string>> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&#34;',
+  "'": '&#39;',
+  '+': '&#43;',
+  '\0': '\uFFFD',
+};
+
+function isStringer(v: unknown): v is TemplateStringer {
+  return (
+    v !== null &&
+    typeof v === 'object' &&
+    typeof (v as Partial<TemplateStringer>).templateString === 'function'
+  );
+}
+
+/** Go's json.Marshal of a template value: maps with sorted keys, `<`, `>`, `&` escaped. */
+function goJson(v: unknown): string {
+  const plain = (x: unknown): unknown => {
+    if (x instanceof SafeHtml) return x.html;
+    if (typeof x === 'bigint') return Number(x);
+    if (x instanceof Map) {
+      const o: Record<string, unknown> = {};
+      for (const k of [...(x as Map<string, unknown>).keys()].sort()) o[k] = plain(x.get(k));
+      return o;
+    }
+    if (Array.isArray(x)) return x.map(plain);
+    if (x !== null && typeof x === 'object') {
+      const o: Record<string, unknown> = {};
+      for (const [k, y] of Object.entries(x)) o[k] = plain(y);
+      return o;
+    }
+    if (typeof x === 'number' && !Number.isFinite(x))
+      throw new AppError('bad_input', `json: unsupported value: ${formatGoValue(x)}`);
+    return x === undefined ? null : x;
+  };
+  return JSON.stringify(plain(v)).replace(/</g, '\\u003c').replace(/>/g, '\\u003e').replace(/&/g, '\\u0026');
+}
+
 function goRegex(pattern: string): RegExp {
   try {
     return new RegExp(pattern.replace(/\(\?P</g, '(?<'), 'u');
@@ -603,10 +890,32 @@ function formatGoTime(seconds: number): string {
 class Executor {
   readonly #name: string;
   readonly #query: TemplateQueryFn | undefined;
+  readonly #template: Template;
+  readonly #opts: TemplateExecuteOptions;
+  readonly #depth: number;
 
-  constructor(name: string, query: TemplateQueryFn | undefined) {
-    this.#name = name;
-    this.#query = query;
+  constructor(template: Template, opts: TemplateExecuteOptions, depth: number) {
+    this.#name = template.name;
+    this.#query = opts.query;
+    this.#template = template;
+    this.#opts = opts;
+    this.#depth = depth;
+  }
+
+  /** Prints an action's value as Go does, escaped for HTML when asked. */
+  #print(v: unknown): string {
+    if (v instanceof SafeHtml) return v.html;
+    const s = isStringer(v) ? v.templateString() : formatGoValue(v);
+    return this.#opts.escape === 'html' ? escapeHtml(s) : s;
+  }
+
+  async #callTemplate(name: string, dot: unknown): Promise<string> {
+    const t = this.#template.resolve(name, this.#opts.lookup);
+    if (t === undefined) throw this.#err(`no such template "${name}"`);
+    if (this.#depth >= MAX_TEMPLATE_DEPTH)
+      throw this.#err(`exceeded maximum template depth (${MAX_TEMPLATE_DEPTH})`);
+    if (typeof t === 'function') return t(dot);
+    return runTemplate(t, dot, new Map(), this.#opts, this.#depth + 1);
   }
 
   #err(msg: string): AppError {
@@ -626,7 +935,12 @@ class Executor {
           break;
         case 'action': {
           const v = await this.pipe(n.pipe, dot, scope);
-          if (n.pipe.decl.length === 0) out.push(formatGoValue(v));
+          if (n.pipe.decl.length === 0) out.push(this.#print(v));
+          break;
+        }
+        case 'template': {
+          const arg = n.pipe === undefined ? undefined : await this.pipe(n.pipe, dot, new Map(scope));
+          out.push(await this.#callTemplate(n.name, arg));
           break;
         }
         case 'if':
@@ -744,12 +1058,40 @@ class Executor {
         throw this.#err(`error calling ${head.name}: ${e instanceof Error ? e.message : String(e)}`);
       }
     }
-    if (cmd.length > 1 || piped.length > 0)
-      throw this.#err(`can't give argument to non-function ${formatOperand(head)}`);
+    if (cmd.length > 1 || piped.length > 0) {
+      const method = await this.#method(head, dot, scope);
+      if (method === undefined) throw this.#err(`can't give argument to non-function ${formatOperand(head)}`);
+      const args: unknown[] = [];
+      for (const a of cmd.slice(1)) args.push(await this.#operand(a, dot, scope));
+      args.push(...piped);
+      try {
+        return method(args);
+      } catch (e) {
+        throw this.#err(
+          `error calling ${formatOperand(head)}: ${e instanceof Error ? e.message : String(e)}`,
+        );
+      }
+    }
     return this.#operand(head, dot, scope);
   }
 
-  async #call(name: string, a: unknown[]): Promise<unknown> {
+  /** The method `head` names (`.Labels.Remove`, `$x.Remove`), if its receiver has one by that name. */
+  async #method(
+    head: Operand,
+    dot: unknown,
+    scope: Map<string, unknown>,
+  ): Promise<((args: readonly unknown[]) => unknown) | undefined> {
+    if (head.kind === 'lit' || head.kind === 'ident' || head.fields.length === 0) return undefined;
+    const name = head.fields.at(-1)!;
+    const recv = await this.#operand({ ...head, fields: head.fields.slice(0, -1) }, dot, scope);
+    if (recv !== null && typeof recv === 'object' && 'templateMethod' in recv)
+      return (recv as TemplateMethods).templateMethod(name);
+    return undefined;
+  }
+
+  async #call(name: string, raw: unknown[]): Promise<unknown> {
+    // Go converts html/template's HTML to string wherever a function takes a string.
+    const a = name === 'safeHtml' ? raw : raw.map((x) => (x instanceof SafeHtml ? x.html : x));
     const want = (n: number): void => {
       if (a.length !== n) throw this.#err(`wrong number of args for ${name}: want ${n} got ${a.length}`);
     };
@@ -792,6 +1134,17 @@ class Executor {
           else throw new AppError('bad_input', `can't index item of type ${goType(v)}`);
         }
         return v;
+      }
+      case 'slice': {
+        const [v, ...idx] = a;
+        if (typeof v !== 'string' && !Array.isArray(v))
+          throw new AppError('bad_input', `can't slice item of type ${goType(v)}`);
+        if (idx.length > 2) throw new AppError('bad_input', 'too many slice indexes: ' + String(idx.length));
+        const from = idx[0] === undefined ? 0 : Number(idx[0]);
+        const to = idx[1] === undefined ? v.length : Number(idx[1]);
+        if (from < 0 || to > v.length || from > to)
+          throw new AppError('bad_input', `index out of range: ${from}:${to}`);
+        return v.slice(from, to);
       }
       case 'print':
         return a.map(formatGoValue).join('');
@@ -918,7 +1271,22 @@ class Executor {
         return String(a[0]).toLowerCase();
       case 'title':
         want(1);
-        return goTitle(String(a[0]));
+        // Alertmanager: cases.Title (rest of each word lower case); Prometheus: strings.Title.
+        return this.#template.funcs === 'alertmanager' ? casesTitle(String(a[0])) : goTitle(String(a[0]));
+      case 'trimSpace':
+        want(1);
+        return String(a[0]).trim();
+      case 'join': {
+        want(2);
+        if (!Array.isArray(a[1]))
+          throw new AppError('bad_input', `join wants a list of strings, got ${goType(a[1])}`);
+        return a[1].map((x) => formatGoValue(x)).join(String(a[0]));
+      }
+      case 'stringSlice':
+        return a.map((x) => String(x));
+      case 'toJson':
+        want(1);
+        return goJson(a[0]);
       case 'match':
         want(2);
         return goRegex(String(a[0])).test(String(a[1]));
@@ -931,6 +1299,11 @@ class Executor {
         return String(a[2]).replace(new RegExp(re.source, 'gu'), repl);
       }
       case 'safeHtml':
+        if (this.#template.funcs === 'alertmanager') {
+          want(1);
+          return new SafeHtml(String(a[0]));
+        }
+        return a.map(formatGoValue).join('');
       case 'html':
       case 'js':
       case 'urlquery':

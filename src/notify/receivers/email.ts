@@ -76,7 +76,7 @@ export async function emailMessage(
   for (const [k, v] of Object.entries(headers))
     expanded[k] = await templates.expand(`email.headers.${k}`, v, d);
   const { Subject: subject = '', To: to = '', From: from = '', ...rest } = expanded;
-  const html = s.html !== '' ? await templates.expand('email.html', s.html, d) : '';
+  const html = s.html !== '' ? await templates.expand('email.html', s.html, d, { escape: 'html' }) : '';
   const text = s.text !== '' ? await templates.expand('email.text', s.text, d) : '';
   return {
     to: await templates.expand('email.to', to, d),

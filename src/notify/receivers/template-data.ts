@@ -1,3 +1,4 @@
+import { AppError } from '../../base/errors.js';
 import type { LabelSet, Notification, NotifiedAlert } from '../types.js';
 
 /**
@@ -29,9 +30,31 @@ export class KV extends Map<string, string> {
     super(Object.entries(set).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
   }
 
-  /** Label names in order. */
+  /** Label names in Alertmanager's SortedPairs order: `alertname` first, then the rest sorted. */
   names(): string[] {
-    return [...this.keys()].sort();
+    const names = [...this.keys()].sort();
+    const i = names.indexOf('alertname');
+    if (i > 0) names.unshift(...names.splice(i, 1));
+    return names;
+  }
+
+  /** `.Remove LIST`: a copy without the given label names (Alertmanager's `KV.Remove`). */
+  templateMethod(name: string): ((args: readonly unknown[]) => unknown) | undefined {
+    if (name !== 'Remove') return undefined;
+    return (args) => {
+      const [keys] = args;
+      if (args.length !== 1 || !Array.isArray(keys))
+        throw new AppError('bad_input', `Remove wants one list of label names, got ${args.length} arguments`);
+      const drop = new Set(keys.map(String));
+      return new KV(Object.fromEntries([...this].filter(([k]) => !drop.has(k))));
+    };
+  }
+
+  /** How `{{ .Labels }}` prints: `a=b, c=d` in SortedPairs order (Alertmanager's `KV.String`). */
+  templateString(): string {
+    return this.names()
+      .map((n) => `${n}=${super.get(n) ?? ''}`)
+      .join(', ');
   }
 
   override has(key: string): boolean {

@@ -51,7 +51,11 @@ const files = [
 {{- end }}
 {{ define "org.list" }}{{ range .Alerts }}{{ if eq .Status "firing" }}{{ .Labels.instance }} {{ end }}{{ end }}{{ end }}
 {{ define "__subject" }}custom subject {{ .GroupLabels.alertname }}{{ end }}
-{{ define "loop" }}{{ template "loop" . }}{{ end }}`,
+{{ define "loop" }}{{ template "loop" . }}{{ end }}
+{{ define "org.alert" }}{{ .Labels.instance }} {{ .Status }}{{ end }}
+{{ define "org.nodot" }}{{ . }}{{ end }}
+{{ define "org.unused" }}{{ .StartsAt | date "2006" }}{{ end }}
+{{ define "org.uses.date" }}{{ .Status | since }}{{ end }}`,
   },
 ];
 
@@ -90,6 +94,25 @@ describe('TemplateSet', () => {
     ['a default leaf', '{{ template "__alertmanagerURL" . }}', 'http://k/#/alerts?receiver=ops'],
     ['overridden __subject used directly', '{{ template "__subject" . }}', 'custom subject A'],
     ['trim markers around a call', 'a  {{- template "org.name" . -}}  b', 'aAb'],
+    ['a call with another argument', '{{ template "org.alert" index .Alerts 1 }}', 'h2 resolved'],
+    [
+      'a call inside range, passing the alert',
+      '{{ range .Alerts }}{{ template "org.alert" . }};{{ end }}',
+      'h1 firing;h2 resolved;',
+    ],
+    [
+      'a define in the field itself',
+      '{{ define "x" }}<{{ . }}>{{ end }}{{ template "x" .Status }}',
+      '<firing>',
+    ],
+    ['a call without an argument', '[{{ template "org.nodot" }}]', '[<no value>]'],
+    [
+      'KV.Remove with the group labels',
+      '{{ range (index .Alerts 0).Labels.Remove .GroupLabels.Names }}{{ . }} {{ end }}',
+      'h1 node ',
+    ],
+    ['join over label values', '{{ .CommonLabels.Values | join ", " }}', 'A, node'],
+    ['a label set prints as KV.String', '{{ .CommonLabels }}', 'alertname=A, job=node'],
   ];
   it.each(cases)('expands %s', async (_name, text, want) => {
     expect(await set.expand('t', text, d)).toBe(want);
@@ -97,32 +120,56 @@ describe('TemplateSet', () => {
 
   const bad: [string, string, RegExp][] = [
     ['unknown template', '{{ template "nope" . }}', /no such template "nope"/],
-    [
-      'call with another argument',
-      '{{ template "org.name" .Alerts }}',
-      /passes only the notification itself/,
-    ],
-    [
-      'call inside range',
-      '{{ range .Alerts }}{{ template "org.name" . }}{{ end }}',
-      /outside range and with/,
-    ],
     ['unknown function', '{{ .Status | nope }}', /function "nope" not defined/],
-    ['recursion', '{{ template "loop" . }}', /nest deeper/],
+    ['a called template using a function Kanshi lacks', '{{ template "org.uses.date" . }}', /"since"/],
+    [
+      'a missing template called inside range',
+      '{{ range .Alerts }}{{ template "nope" . }}{{ end }}',
+      /no such template "nope"/,
+    ],
   ];
   it.each(bad)('rejects %s', async (_name, text, want) => {
     await expect(set.expand('t', text, d)).rejects.toThrow(want);
     expect(set.check('t', text)).toMatch(want);
   });
 
+  it('accepts a recursive template at load and stops it when it runs', async () => {
+    expect(set.check('t', '{{ template "loop" . }}')).toBeUndefined();
+    await expect(set.expand('t', '{{ template "loop" . }}', d)).rejects.toThrow(/maximum template depth/);
+  });
+
+  it('escapes values in HTML bodies, except safeHtml and named templates', async () => {
+    const html = TemplateSet.parse([{ name: 'h.tmpl', text: '{{ define "b" }}<b>{{ . }}</b>{{ end }}' }]);
+    const data = templateData({ ...n, commonAnnotations: { summary: '<x> & "y" + \'z\'' } });
+    expect(
+      await html.expand(
+        'email.html',
+        '<p>{{ .CommonAnnotations.summary }}</p>{{ "<i>ok</i>" | safeHtml }}{{ template "b" "<u>" }}',
+        data,
+        { escape: 'html' },
+      ),
+    ).toBe('<p>&lt;x&gt; &amp; &#34;y&#34; &#43; &#39;z&#39;</p><i>ok</i><b>&lt;u&gt;</b>');
+    expect(await html.expand('email.text', '{{ .CommonAnnotations.summary }}', data)).toBe(`<x> & "y" + 'z'`);
+  });
+
   it('reports an unclosed define with the file name', () => {
     expect(() => TemplateSet.parse([{ name: 'broken.tmpl', text: '{{ define "x" }}x' }])).toThrow(
-      /broken\.tmpl: unexpected EOF in define/,
+      /broken\.tmpl:1: unexpected EOF in define/,
     );
   });
 
   it('lists the defined names', () => {
-    expect(set.definedNames).toStrictEqual(['__subject', 'loop', 'org.list', 'org.name', 'org.title']);
+    expect(set.definedNames).toStrictEqual([
+      '__subject',
+      'loop',
+      'org.alert',
+      'org.list',
+      'org.name',
+      'org.nodot',
+      'org.title',
+      'org.unused',
+      'org.uses.date',
+    ]);
   });
 });
 

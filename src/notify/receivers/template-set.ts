@@ -1,106 +1,57 @@
 import { AppError } from '../../base/errors.js';
-import { Template } from '../../rules/template.js';
+import { Template, type NamedTemplate } from '../../rules/template.js';
 import { DEFAULT_TEMPLATES, type TemplateData } from './template-data.js';
 
 /**
- * The named templates a receiver's fields can call with `{{ template "NAME" . }}`: Alertmanager's
+ * The named templates a receiver's fields can call with `{{ template "NAME" ARG }}`: Alertmanager's
  * defaults (computed in TypeScript, see template-data.ts) plus the `{{ define "NAME" }}…{{ end }}`
  * blocks of the files listed under `templates:`, which override defaults of the same name as in
- * Alertmanager (user files are loaded after default.tmpl).
+ * Alertmanager (user files are loaded after default.tmpl, a later file wins).
  *
- * The Go template engine underneath (src/rules/template.ts) has no `define`/`template` actions, so a
- * call is resolved before execution: it is replaced by the called template's output for the
- * notification's data. That is exact when the call passes the notification itself (`.` outside any
- * `range`/`with`), which is how Alertmanager's own and most users' templates call each other; any
- * other argument is rejected with a message saying so (`validate` reports it at config load).
+ * Fields and files run on the Go template engine of src/rules/template.ts with Alertmanager's
+ * functions (`funcs: 'alertmanager'`): `define`, `block` and `template` work anywhere, with any
+ * argument, as in Go. Email HTML bodies are expanded with `escape: 'html'`.
  */
-
-/** Nesting depth of template calls before giving up (a template calling itself). */
-const MAX_DEPTH = 32;
-
-interface Action {
-  /** Offset of `{{`. */
-  readonly start: number;
-  /** Offset after `}}`. */
-  readonly end: number;
-  /** The action's text without delimiters and trim markers, trimmed. */
-  readonly inner: string;
-  readonly isTrimLeft: boolean;
-  readonly isTrimRight: boolean;
-}
-
-/** Splits Go template source into its actions (`{{ … }}`), honouring quoted strings and comments. */
-function scanActions(source: string, name: string): Action[] {
-  const out: Action[] = [];
-  let pos = 0;
-  for (;;) {
-    const start = source.indexOf('{{', pos);
-    if (start < 0) return out;
-    let i = start + 2;
-    const isTrimLeft = /^-[ \t\r\n]/.test(source.slice(i, i + 2));
-    if (isTrimLeft) i += 1;
-    let quote: string | undefined;
-    let end = -1;
-    for (; i < source.length; i++) {
-      const c = source[i]!;
-      if (quote !== undefined) {
-        if (c === '\\' && quote === '"') i++;
-        else if (c === quote) quote = undefined;
-        continue;
-      }
-      if (c === '"' || c === '`' || c === "'") quote = c;
-      else if (source.startsWith('}}', i)) {
-        end = i;
-        break;
-      }
-    }
-    if (end < 0) throw new AppError('bad_input', `template: ${name}: unclosed action`);
-    let inner = source.slice(start + 2 + (isTrimLeft ? 1 : 0), end);
-    const isTrimRight = /[ \t\r\n]-$/.test(inner);
-    if (isTrimRight) inner = inner.slice(0, -1);
-    out.push({ start, end: end + 2, inner: inner.trim(), isTrimLeft, isTrimRight });
-    pos = end + 2;
-  }
-}
-
-function keyword(a: Action): string {
-  return /^[a-z]+/.exec(a.inner)?.[0] ?? '';
-}
-
-const CALL = /^template\s+("(?:[^"\\]|\\.)*"|`[^`]*`)\s*(.*)$/s;
-
-function unquote(lit: string): string {
-  return lit.startsWith('`') ? lit.slice(1, -1) : (JSON.parse(lit) as string);
-}
 
 /**
  * Alertmanager's default templates that only call others, kept as source so that a user file
  * overriding `__subject` (say) changes every title built from it, as in Alertmanager. The leaves are
  * computed in TypeScript (DEFAULT_TEMPLATES).
  */
-const DEFAULT_SOURCES: readonly [string, string][] = [
-  ['slack.default.title', '{{ template "__subject" . }}'],
-  ['slack.default.username', '{{ template "__alertmanager" . }}'],
-  ['slack.default.titlelink', '{{ template "__alertmanagerURL" . }}'],
-  [
-    'slack.default.fallback',
-    '{{ template "slack.default.title" . }} | {{ template "slack.default.titlelink" . }}',
-  ],
-  ['email.default.subject', '{{ template "__subject" . }}'],
-  ['msteams.default.title', '{{ template "__subject" . }}'],
-  ['msteams.default.summary', '{{ template "__subject" . }}'],
-  ['discord.default.title', '{{ template "__subject" . }}'],
-];
+const DEFAULT_SOURCE = `
+{{- define "slack.default.title" }}{{ template "__subject" . }}{{ end }}
+{{- define "slack.default.username" }}{{ template "__alertmanager" . }}{{ end }}
+{{- define "slack.default.titlelink" }}{{ template "__alertmanagerURL" . }}{{ end }}
+{{- define "slack.default.fallback" }}{{ template "slack.default.title" . }} | {{ template "slack.default.titlelink" . }}{{ end }}
+{{- define "email.default.subject" }}{{ template "__subject" . }}{{ end }}
+{{- define "msteams.default.title" }}{{ template "__subject" . }}{{ end }}
+{{- define "msteams.default.summary" }}{{ template "__subject" . }}{{ end }}
+{{- define "discord.default.title" }}{{ template "__subject" . }}{{ end }}
+`;
+
+const DEFAULT_DEFINED = Template.parse('default.tmpl', DEFAULT_SOURCE, [], {
+  funcs: 'alertmanager',
+}).definitions();
+
+/** How {@link TemplateSet.expand} writes values. */
+export interface ExpandOptions {
+  /** 'html' escapes values as Go's html/template does in element text (email HTML bodies). */
+  readonly escape?: 'html';
+}
 
 /** A set of named templates; immutable once parsed. */
 export class TemplateSet {
-  /** Source of every template defined as text: the composite defaults, then the user's. */
-  readonly #defined: ReadonlyMap<string, string>;
-  readonly #userNames: readonly string[];
+  /** The user's named templates, a later file's winning. */
+  readonly #user: ReadonlyMap<string, Template>;
+  readonly #lookup = (name: string): NamedTemplate | undefined =>
+    this.#user.get(name) ??
+    DEFAULT_DEFINED.get(name) ??
+    (DEFAULT_TEMPLATES.has(name)
+      ? (dot: unknown) => DEFAULT_TEMPLATES.get(name)!(dot as TemplateData)
+      : undefined);
 
-  private constructor(user: ReadonlyMap<string, string>) {
-    this.#defined = new Map([...DEFAULT_SOURCES, ...user]);
-    this.#userNames = [...user.keys()].sort();
+  private constructor(user: ReadonlyMap<string, Template>) {
+    this.#user = user;
   }
 
   /** Alertmanager's defaults only. */
@@ -108,136 +59,75 @@ export class TemplateSet {
 
   /**
    * Reads the `define` blocks of template files (`name` is used in errors, e.g. the path). Throws
-   * AppError 'bad_input' naming the file on an unclosed block or action, or a body that does not parse.
+   * AppError 'bad_input' `template: FILE:LINE: …` when a file does not parse. A call of a function
+   * Kanshi lacks (say `date`) is accepted here and reported by {@link check} only for templates that
+   * fields use: a file may hold templates for integrations Kanshi does not have.
    */
   static parse(files: readonly { readonly name: string; readonly text: string }[]): TemplateSet {
-    const defined = new Map<string, string>();
+    const user = new Map<string, Template>();
     for (const f of files) {
-      const stack: { kind: string; name?: string; bodyStart: number; isTrim: boolean }[] = [];
-      for (const a of scanActions(f.text, f.name)) {
-        if (a.inner.startsWith('/*')) continue;
-        const kw = keyword(a);
-        if (kw === 'define' || kw === 'block') {
-          const m = /^(?:define|block)\s+("(?:[^"\\]|\\.)*"|`[^`]*`)/.exec(a.inner);
-          if (!m) throw new AppError('bad_input', `template: ${f.name}: malformed ${kw}: {{${a.inner}}}`);
-          stack.push({ kind: 'define', name: unquote(m[1]!), bodyStart: a.end, isTrim: a.isTrimRight });
-        } else if (kw === 'if' || kw === 'with' || kw === 'range') {
-          stack.push({ kind: kw, bodyStart: a.end, isTrim: false });
-        } else if (kw === 'end') {
-          const top = stack.pop();
-          if (!top) throw new AppError('bad_input', `template: ${f.name}: unexpected {{end}}`);
-          if (top.kind === 'define' && top.name !== undefined) {
-            let body = f.text.slice(top.bodyStart, a.start);
-            if (top.isTrim) body = body.replace(/^\s+/, '');
-            if (a.isTrimLeft) body = body.replace(/\s+$/, '');
-            defined.set(top.name, body);
-          }
-        }
-      }
-      if (stack.length > 0)
-        throw new AppError('bad_input', `template: ${f.name}: unexpected EOF in ${stack.at(-1)!.kind}`);
+      const t = Template.parse(f.name, f.text, [], { funcs: 'alertmanager', isLenient: true });
+      for (const [name, d] of t.definitions()) user.set(name, d);
     }
-    // Bodies are checked when a receiver field calls them (check()): a file may hold templates for
-    // integrations Kanshi does not have, using functions it does not know.
-    return new TemplateSet(defined);
+    return new TemplateSet(user);
   }
 
-  /** Names of the templates defined by files (not the defaults). */
+  /** Names of the templates defined by files (not the defaults), sorted. */
   get definedNames(): string[] {
-    return [...this.#userNames];
+    return [...this.#user.keys()].sort();
   }
 
   /** Whether `name` can be called. */
   has(name: string): boolean {
-    return this.#defined.has(name) || DEFAULT_TEMPLATES.has(name);
+    return this.#lookup(name) !== undefined;
   }
 
   /**
-   * Checks that `text` parses and that every template it calls exists and is called with `.`;
-   * returns the problem, or undefined. For config-load diagnostics.
+   * Checks that `text` parses and that every template it calls, directly or through others, exists
+   * and calls only functions Kanshi has; returns the first problem, or undefined. For config-load
+   * diagnostics (Alertmanager finds a missing template only when it runs; Kanshi says so at load).
    */
-  check(name: string, text: string, depth = 0): string | undefined {
+  check(name: string, text: string): string | undefined {
     try {
-      const { rewritten, calls } = this.#rewrite(name, text);
-      Template.parse(
-        name,
-        rewritten,
-        calls.map((_c, i) => `$__t${i}`),
-      );
-      if (depth >= MAX_DEPTH) return `template: ${name}: template calls nest deeper than ${MAX_DEPTH}`;
-      for (const c of calls) {
-        const body = this.#defined.get(c);
-        if (body !== undefined) {
-          const p = this.check(c, body, depth + 1);
-          if (p !== undefined) return p;
+      const root = Template.parse(name, text, [], { funcs: 'alertmanager' });
+      const seen = new Set<string>();
+      const visit = (t: Template): string | undefined => {
+        if (t.unknownFunctions.length > 0)
+          return `template: ${t.name}: function "${t.unknownFunctions[0]}" not defined`;
+        for (const c of t.calledTemplates) {
+          if (seen.has(c)) continue;
+          seen.add(c);
+          const called = root.resolve(c, this.#lookup);
+          if (called === undefined) return `template: ${t.name}: no such template "${c}"`;
+          if (typeof called !== 'function') {
+            const p = visit(called);
+            if (p !== undefined) return p;
+          }
         }
-      }
-      return undefined;
+        return undefined;
+      };
+      return visit(root);
     } catch (e) {
       return e instanceof Error ? e.message : String(e);
     }
   }
 
-  /** Expands `text` over `data`; rejects with AppError 'bad_input' naming `name` on any template error. */
-  async expand(name: string, text: string, data: TemplateData): Promise<string> {
-    return this.#expand(name, text, data, 0);
-  }
-
-  async #expand(name: string, text: string, data: TemplateData, depth: number): Promise<string> {
+  /**
+   * Expands `text` over `data` (`.` is the notification); rejects with AppError 'bad_input'
+   * `expand NAME: …` on any template error.
+   */
+  async expand(name: string, text: string, data: TemplateData, options: ExpandOptions = {}): Promise<string> {
     if (!text.includes('{{')) return text;
-    if (depth > MAX_DEPTH)
-      throw new AppError('bad_input', `template: ${name}: template calls nest deeper than ${MAX_DEPTH}`);
-    const { rewritten, calls } = this.#rewrite(name, text);
-    const vars = new Map<string, unknown>();
-    for (const [i, call] of calls.entries()) vars.set(`$__t${i}`, await this.#render(call, data, depth + 1));
     try {
-      return await Template.parse(name, rewritten, [...vars.keys()]).execute(data, vars);
+      const t = Template.parse(name, text, [], { funcs: 'alertmanager' });
+      return await t.execute(data, new Map(), {
+        lookup: this.#lookup,
+        ...(options.escape === undefined ? {} : { escape: options.escape }),
+      });
     } catch (e) {
       if (e instanceof AppError)
         throw new AppError('bad_input', `expand ${name}: ${e.message}`, { cause: e });
       throw e;
     }
-  }
-
-  async #render(name: string, data: TemplateData, depth: number): Promise<string> {
-    const body = this.#defined.get(name);
-    if (body !== undefined) return this.#expand(name, body, data, depth);
-    const fn = DEFAULT_TEMPLATES.get(name);
-    if (fn) return fn(data);
-    throw new AppError('bad_input', `template: no such template "${name}"`);
-  }
-
-  /** Replaces each `{{ template "X" . }}` by a variable `$__tN`; returns the names called, in order. */
-  #rewrite(name: string, text: string): { rewritten: string; calls: string[] } {
-    const calls: string[] = [];
-    let out = '';
-    let pos = 0;
-    /** For each open block: whether it changes the dot (`with`, `range`). */
-    const blocks: boolean[] = [];
-    for (const a of scanActions(text, name)) {
-      const kw = keyword(a);
-      if (kw === 'if') blocks.push(false);
-      else if (kw === 'with' || kw === 'range') blocks.push(true);
-      else if (kw === 'end') blocks.pop();
-      else if (kw === 'define' || kw === 'block')
-        throw new AppError('bad_input', `template: ${name}: {{${kw}}} belongs in a templates: file`);
-      else if (kw === 'template') {
-        const m = CALL.exec(a.inner);
-        if (!m) throw new AppError('bad_input', `template: ${name}: malformed {{${a.inner}}}`);
-        const called = unquote(m[1]!);
-        const arg = m[2]!.trim();
-        if (!this.has(called))
-          throw new AppError('bad_input', `template: ${name}: no such template "${called}"`);
-        if ((arg !== '.' && arg !== '') || blocks.includes(true))
-          throw new AppError(
-            'bad_input',
-            `template: ${name}: {{template "${called}" ${arg}}}: Kanshi passes only the notification itself (.) to a named template, outside range and with`,
-          );
-        out += `${text.slice(pos, a.start)}{{${a.isTrimLeft ? '- ' : ''}$__t${calls.length}${a.isTrimRight ? ' -' : ''}}}`;
-        pos = a.end;
-        calls.push(called);
-      }
-    }
-    return { rewritten: out + text.slice(pos), calls };
   }
 }
