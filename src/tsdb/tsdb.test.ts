@@ -2,11 +2,13 @@ import { appendFile, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { systemClock, type Clock } from '../base/clock.js';
 import { RecordingLogger } from '../base/logger.js';
 import { labelsFromRecord, type Labels } from '../model/labels.js';
 import { STALE_NAN, isStaleNaN } from '../model/sample.js';
 import type { Matcher, Querier } from '../storage/storage.js';
 import { decodeRecord } from './head-wal.js';
+import { Backfiller } from './import/backfill.js';
 import { TSDB, type TsdbOptions } from './tsdb.js';
 
 const RANGE = 10_000;
@@ -190,6 +192,40 @@ describe('TSDB', () => {
     ).toBe(0);
     await db3.close();
     await db.close();
+  });
+
+  it('takes live appends after an imported block that reaches up to now, and keeps both across cuts and reopen', async () => {
+    const now = 25_000;
+    const clock: Clock = { ...systemClock, now: () => now };
+    const backfill = new Backfiller({ blockRangeMs: RANGE, nowMs: () => now });
+    for (let t = 12_000; t <= now; t += 1000) backfill.add(series(0), t, t / 1000);
+    const summary = await backfill.write(dir, () => {});
+    // Aligned to the block range, the newest imported block ends past now.
+    expect(Math.max(...summary.blocks.map((b) => b.maxTime))).toBeGreaterThan(now);
+    const db = await TSDB.open(dir, { ...opts, clock });
+    for (let t = now + 1000; t < 50_000; t += 1000) {
+      const app = db.appender();
+      expect(app.append(series(0), t, t / 1000)).toBeNull();
+      await app.commit();
+    }
+    const want = new Map([
+      [
+        JSON.stringify(series(0)),
+        Array.from({ length: (50_000 - 12_000) / 1000 }, (_, i): [number, number] => [
+          12_000 + i * 1000,
+          12 + i,
+        ]),
+      ],
+    ]);
+    expect([...(await dump(db.querier(0, 1e9))).entries()]).toEqual([...want.entries()]);
+    // A head block cut over the imported range, and its compaction with the imported blocks.
+    await db.compact();
+    expect(db.blocks().some((b) => b.compaction.level > 1)).toBe(true);
+    expect([...(await dump(db.querier(0, 1e9))).entries()]).toEqual([...want.entries()]);
+    await db.close();
+    const db2 = await TSDB.open(dir, { ...opts, clock });
+    expect([...(await dump(db2.querier(0, 1e9))).entries()]).toEqual([...want.entries()]);
+    await db2.close();
   });
 
   it('drops WAL segments once their samples are in blocks, and still replays the rest', async () => {

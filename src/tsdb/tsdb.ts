@@ -15,7 +15,7 @@ import type {
   Storage,
 } from '../storage/storage.js';
 import { Block } from './block/block.js';
-import type { BlockMeta } from './block/format.js';
+import { BLOCK_HINT_IMPORTED, type BlockMeta } from './block/format.js';
 import { isUlid } from './block/ulid.js';
 import { syncDir, writeBlock } from './block/writer.js';
 import { Head, type HeadBatch } from './head/head.js';
@@ -149,7 +149,12 @@ export class TSDB implements Storage {
       oooWindowMs: opts.oooWindowMs,
       ...(wal ? { writeAhead: (b: HeadBatch) => wal.log(b) } : {}),
     });
-    for (const b of blocks) head.setMinValidTime(b.meta.maxTime);
+    // Blocks cut from the head say how far it was persisted; imported (backfilled) ones do not, and
+    // may reach up to now: live writes after them are taken (docs/tsdb/operations.md "Import").
+    for (const b of blocks) {
+      if (b.meta.compaction.hints?.includes(BLOCK_HINT_IMPORTED) !== true)
+        head.setMinValidTime(b.meta.maxTime);
+    }
     if (wal) {
       await wal.replay(head);
       // Drop series the log named but that hold no sample any more (their data is in blocks).

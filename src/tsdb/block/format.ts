@@ -15,6 +15,12 @@ export const SEGMENT_HEADER_BYTES = 8;
 /** Maximum size of one chunks segment file. */
 export const MAX_SEGMENT_BYTES = 512 * 1024 * 1024;
 
+/**
+ * The hint of a block written by `kanshi tsdb import` (a backfill). Its time range says nothing about
+ * how far the head was persisted, so it does not raise the head's minimum valid time.
+ */
+export const BLOCK_HINT_IMPORTED = 'imported';
+
 /** The meta.json of a block (Prometheus's shape; times in ms, maxTime exclusive). */
 export interface BlockMeta {
   readonly ulid: string;
@@ -31,6 +37,11 @@ export interface BlockMeta {
     readonly sources: readonly string[];
     readonly parents?: readonly { ulid: string; minTime: number; maxTime: number }[];
     readonly deletable?: boolean;
+    /**
+     * Where the data came from, as Prometheus's `compaction.hints` (e.g. `from-out-of-order`).
+     * {@link BLOCK_HINT_IMPORTED}: written by a backfill, not cut from the head.
+     */
+    readonly hints?: readonly string[];
   };
   readonly version: 1;
 }

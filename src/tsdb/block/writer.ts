@@ -34,6 +34,8 @@ export interface WriteBlockOptions {
   /** The time the ULID is made from (ms). */
   readonly nowMs: number;
   readonly samplesPerChunk?: number;
+  /** `compaction.hints` of meta.json; with parents, the hints all parents share are kept too. */
+  readonly hints?: readonly string[];
 }
 
 class ChunkFileWriter {
@@ -182,6 +184,7 @@ export async function writeBlock(
               parents: options.parents.map((p) => ({ ulid: p.ulid, minTime: p.minTime, maxTime: p.maxTime })),
             }
           : {}),
+        ...blockHints(options),
       },
       version: 1,
     };
@@ -268,4 +271,16 @@ export function encodeIndex(series: readonly { labels: Labels; chunks: readonly 
     }
   });
   return out.bytes();
+}
+
+/** The hints of a new block: its own, and those every parent has (an all-imported merge stays imported). */
+function blockHints(options: WriteBlockOptions): { hints?: string[] } {
+  const hints = new Set(options.hints ?? []);
+  const parents = options.parents ?? [];
+  if (parents.length > 0) {
+    for (const h of parents[0]!.compaction.hints ?? []) {
+      if (parents.every((p) => p.compaction.hints?.includes(h) === true)) hints.add(h);
+    }
+  }
+  return hints.size > 0 ? { hints: [...hints].sort() } : {};
 }

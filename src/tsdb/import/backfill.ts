@@ -1,7 +1,7 @@
 import { compareLabels, type Labels } from '../../model/labels.js';
 import { ArrayIterator } from '../../storage/memory-storage.js';
 import type { Series } from '../../storage/storage.js';
-import type { BlockMeta } from '../block/format.js';
+import { BLOCK_HINT_IMPORTED, type BlockMeta } from '../block/format.js';
 import { writeBlock } from '../block/writer.js';
 
 /**
@@ -167,6 +167,7 @@ export class Backfiller {
           maxTime: end,
           level: 1,
           nowMs: this.#nowMs(),
+          hints: [BLOCK_HINT_IMPORTED],
         });
         if (meta !== null) blocks.push(meta);
         onProgress(done, total);
