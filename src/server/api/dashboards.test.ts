@@ -11,7 +11,7 @@ import { DashboardStore } from '../dashboards/store.js';
 import { createHttpApp } from '../http/app.js';
 import { registerDashboardApi } from './dashboards.js';
 
-const grafanaFixture: unknown = JSON.parse(
+const grafanaFixture = JSON.parse(
   readFileSync(
     path.join(
       path.dirname(fileURLToPath(import.meta.url)),
@@ -22,7 +22,7 @@ const grafanaFixture: unknown = JSON.parse(
     ),
     'utf8',
   ),
-);
+) as object;
 
 const dirs: string[] = [];
 afterEach(async () => {
