@@ -228,6 +228,43 @@ describe('TSDB', () => {
     await db2.close();
   });
 
+  it('rejects new series over max_series with limit, keeps appending to existing ones, and counts it', async () => {
+    const db = await TSDB.open(dir, { ...opts, maxSeries: 2 });
+    const app = db.appender();
+    expect([0, 1, 2, 3].map((i) => app.append(series(i), 1000, i))).toEqual([null, null, 'limit', 'limit']);
+    await app.commit();
+    const app2 = db.appender();
+    // Existing series still take samples; a new one is still refused.
+    expect(app2.append(series(1), 2000, 1)).toBeNull();
+    expect(app2.append(series(4), 2000, 4)).toBe('limit');
+    await app2.commit();
+    const got = await dump(db.querier(0, 1e9));
+    expect([...got.keys()].sort()).toEqual([JSON.stringify(series(0)), JSON.stringify(series(1))].sort());
+    const families = db.metricFamilies();
+    const rejected = families.find((f) => f.name === 'kanshi_tsdb_samples_rejected_total')!;
+    expect(rejected.samples.find((s) => s.labels[0]?.value === 'limit')?.value).toBe(3);
+    expect(families.find((f) => f.name === 'kanshi_tsdb_head_max_series')!.samples[0]!.value).toBe(2);
+    expect(families.find((f) => f.name === 'kanshi_tsdb_head_series')!.samples[0]!.value).toBe(2);
+    await db.close();
+    // Replay restores every logged series even under a lower limit; new ones stay refused.
+    const db2 = await TSDB.open(dir, { ...opts, maxSeries: 1 });
+    expect(db2.stats().headSeries).toBe(2);
+    const app3 = db2.appender();
+    expect(app3.append(series(0), 3000, 0)).toBeNull();
+    expect(app3.append(series(5), 3000, 5)).toBe('limit');
+    await app3.commit();
+    await db2.close();
+    const db3 = await TSDB.open(dir, { ...opts, maxSeries: 0 });
+    const app4 = db3.appender();
+    expect(app4.append(series(5), 3000, 5)).toBeNull();
+    app4.rollback();
+    await db3.close();
+  });
+
+  it.each([-1, 1.5, NaN])('refuses max_series %s', async (maxSeries) => {
+    await expect(TSDB.open(dir, { ...opts, maxSeries })).rejects.toThrow(/max series must be an integer/);
+  });
+
   it('drops WAL segments once their samples are in blocks, and still replays the rest', async () => {
     const db = await TSDB.open(dir, { ...opts, walSegmentBytes: 2048 });
     await fill(db, 3, 0, 60_000, 1000);

@@ -50,6 +50,13 @@ export interface TsdbOptions {
   readonly wal?: boolean;
   /** Size at which a WAL segment is closed (default 32 MiB; small in tests). */
   readonly walSegmentBytes?: number;
+  /**
+   * Most series in the head (`storage.max_series`; one TSDB per tenant, so per tenant). An append
+   * that would create another series returns the rejection 'limit' (counted in
+   * `kanshi_tsdb_samples_rejected_total{reason="limit"}`); series replayed from the WAL are always
+   * restored. Default 0: unlimited.
+   */
+  readonly maxSeries?: number;
 }
 
 /** What {@link TSDB.stats} reports. */
@@ -74,7 +81,7 @@ export interface TsdbStats {
   readonly topLabelNames: { name: string; values: number }[];
 }
 
-type ResolvedOptions = Required<Omit<TsdbOptions, 'wal' | 'maxBytes' | 'walSegmentBytes'>> & {
+type ResolvedOptions = Required<Omit<TsdbOptions, 'wal' | 'maxBytes' | 'walSegmentBytes' | 'maxSeries'>> & {
   maxBytes: number;
 };
 
@@ -122,6 +129,9 @@ export class TSDB implements Storage {
       throw new AppError('bad_input', `tsdb: block range must be > 0, got ${opts.blockRangeMs}`);
     if (!(opts.oooWindowMs >= 0))
       throw new AppError('bad_input', `tsdb: out-of-order window must be >= 0, got ${opts.oooWindowMs}`);
+    const maxSeries = options.maxSeries ?? 0;
+    if (!(Number.isSafeInteger(maxSeries) && maxSeries >= 0))
+      throw new AppError('bad_input', `tsdb: max series must be an integer >= 0, got ${maxSeries}`);
     await mkdir(dir, { recursive: true });
     await acquireDirLock(dir);
     const blocks: Block[] = [];
@@ -147,6 +157,7 @@ export class TSDB implements Storage {
         : await HeadWal.open(join(dir, 'wal'), opts.logger, options.walSegmentBytes);
     const head = new Head({
       oooWindowMs: opts.oooWindowMs,
+      maxSeries,
       ...(wal ? { writeAhead: (b: HeadBatch) => wal.log(b) } : {}),
     });
     // Blocks cut from the head say how far it was persisted; imported (backfilled) ones do not, and
@@ -543,6 +554,11 @@ export class TSDB implements Storage {
         this.#wal?.corruptions ?? 0,
       ),
       gauge('kanshi_tsdb_head_series', 'Series in the head.', this.#head.numSeries),
+      gauge(
+        'kanshi_tsdb_head_max_series',
+        'The series limit of the head (storage.max_series; 0: unlimited).',
+        this.#head.maxSeries,
+      ),
       counter('kanshi_tsdb_head_samples_appended_total', 'Samples appended to the head.', c.samplesAppended),
       {
         name: rejected,

@@ -38,6 +38,12 @@ export interface HeadOptions {
   readonly oooWindowMs: number;
   /** Samples per chunk (default 120, as Prometheus). */
   readonly samplesPerChunk?: number;
+  /**
+   * Most series the head holds (`storage.max_series`, per tenant: one head per tenant); an append
+   * that would create one more is rejected with 'limit'. WAL replay is not limited. 0 or absent:
+   * unlimited.
+   */
+  readonly maxSeries?: number;
   /** Called at commit before samples become visible; the batch is durable once it resolves. */
   readonly writeAhead?: (batch: HeadBatch) => Promise<void>;
 }
@@ -132,7 +138,14 @@ export class Head {
     this.#opts = {
       oooWindowMs: options.oooWindowMs,
       samplesPerChunk: options.samplesPerChunk ?? SAMPLES_PER_CHUNK,
+      maxSeries: options.maxSeries ?? 0,
     };
+    if (!(Number.isSafeInteger(this.#opts.maxSeries) && this.#opts.maxSeries >= 0)) {
+      throw new AppError(
+        'bad_input',
+        `head: max series must be an integer >= 0, got ${this.#opts.maxSeries}`,
+      );
+    }
     this.#writeAhead = options.writeAhead;
   }
 
@@ -164,6 +177,16 @@ export class Head {
   /** Number of samples held (approximate after truncation: whole chunks are counted). */
   get numSamples(): number {
     return this.#numSamples;
+  }
+
+  /** The series limit (0: unlimited). */
+  get maxSeries(): number {
+    return this.#opts.maxSeries;
+  }
+
+  /** Whether the head is at its series limit, so a new series would be rejected with 'limit'. */
+  atSeriesLimit(): boolean {
+    return this.#opts.maxSeries > 0 && this.#byRef.size >= this.#opts.maxSeries;
   }
 
   /** The out-of-order window (ms). */
@@ -524,6 +547,10 @@ export class HeadAppender implements Appender {
       if (!validLabels(labels) || !Number.isSafeInteger(t)) {
         head.counters.rejected.invalid++;
         return 'invalid';
+      }
+      if (head.atSeriesLimit()) {
+        head.counters.rejected.limit++;
+        return 'limit';
       }
       s = head.getOrCreate(labels);
     } else if (!Number.isSafeInteger(t)) {
