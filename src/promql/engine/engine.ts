@@ -222,31 +222,40 @@ function now(): number {
   return performance.now();
 }
 
+/**
+ * Reused growth buffers of {@link materialize}: a series is read into these and copied out at its
+ * exact length, so each series costs one allocation of its size instead of a doubling chain
+ * (about three times the bytes, and garbage the collector must then walk).
+ */
+let scratchTs = new Float64Array(1024);
+let scratchVs = new Float64Array(1024);
+
 function materialize(s: {
   labels: Labels;
   iterator(): { next(): boolean; atT(): number; atV(): number };
 }): Loaded {
   const it = s.iterator();
-  let ts = new Float64Array(64);
-  let vs = new Float64Array(64);
   let n = 0;
+  let nans = 0;
   while (it.next()) {
-    if (n === ts.length) {
+    if (n === scratchTs.length) {
       const nts = new Float64Array(n * 2);
-      nts.set(ts);
-      ts = nts;
+      nts.set(scratchTs);
+      scratchTs = nts;
       const nvs = new Float64Array(n * 2);
-      nvs.set(vs);
-      vs = nvs;
+      nvs.set(scratchVs);
+      scratchVs = nvs;
     }
-    ts[n] = it.atT();
-    vs[n] = it.atV();
+    const v = it.atV();
+    scratchTs[n] = it.atT();
+    scratchVs[n] = v;
+    if (v !== v) nans++;
     n++;
   }
-  ts = ts.subarray(0, n);
-  vs = vs.subarray(0, n);
+  const ts = scratchTs.slice(0, n);
+  const vs = scratchVs.slice(0, n);
   let stale = 0;
-  for (let i = 0; i < n; i++) if (isStaleNaN(vs[i]!)) stale++;
+  if (nans > 0) for (let i = 0; i < n; i++) if (isStaleNaN(vs[i]!)) stale++;
   if (stale === 0) return { labels: s.labels, ts, vs, fts: ts, fvs: vs };
   const fts = new Float64Array(n - stale);
   const fvs = new Float64Array(n - stale);
