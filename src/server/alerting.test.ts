@@ -178,10 +178,25 @@ describe('alerting in the server', () => {
     expect(kinds).toContain('"notified"');
   });
 
-  it('keeps check history across a restart (SQLite, not memory)', async () => {
+  it('keeps check history and dashboards across a restart (SQLite and files, not memory)', async () => {
+    const created = await server.app.inject({
+      method: 'POST',
+      url: '/api/kanshi/v1/dashboards',
+      payload: {
+        uid: 'web',
+        title: 'Web',
+        panels: [
+          { type: 'stat', title: 'Up', gridPos: { x: 0, y: 0, w: 6, h: 4 }, targets: [{ expr: 'up' }] },
+        ],
+      },
+    });
+    expect(created.statusCode).toBeLessThan(300);
     await server.close();
     server = await start();
     const res = await server.app.inject({ method: 'GET', url: '/api/kanshi/v1/checks' });
     expect(res.body).toContain('DISK CRITICAL');
+    const dash = await server.app.inject({ method: 'GET', url: '/api/kanshi/v1/dashboards/web' });
+    expect(dash.statusCode).toBe(200);
+    expect(dash.body).toContain('"title":"Web"');
   });
 });

@@ -33,6 +33,8 @@ import { registerAdminApi } from './api/admin.js';
 import { registerChecksApi } from './api/checks.js';
 import { registerHomePage } from './api/home.js';
 import { defaultUiDistDir, registerUi } from './ui/register-ui.js';
+import { DashboardStore } from './dashboards/store.js';
+import { registerDashboardApi } from './api/dashboards.js';
 
 /**
  * The Kanshi server: HTTP edge, ingestion and the store. Built by {@link startServer}, stopped by
@@ -137,6 +139,7 @@ export async function startServer(options: ServerOptions): Promise<KanshiServer>
         retentionMs: options.config.storage.retention,
         maxBytes: options.config.storage.retention_size,
         oooWindowMs: options.config.storage.out_of_order_window,
+        maxSeries: options.config.storage.max_series,
         logger: options.logger.child({ component: 'tsdb', tenant: DEFAULT_TENANT }),
         clock: options.clock,
       },
@@ -149,6 +152,7 @@ export async function startServer(options: ServerOptions): Promise<KanshiServer>
     isReady: () => isReady,
     bodyLimitBytes: options.config.limits.max_body_bytes,
   });
+  if (storage instanceof TSDB) registry.addCollector(() => storage.metricFamilies());
   registry.gauge('kanshi_build_info', 'Kanshi build information.').set(1, { version: KANSHI_VERSION });
   const configFile =
     options.configFile === undefined ? undefined : path.resolve(options.baseDir, options.configFile);
@@ -201,6 +205,16 @@ export async function startServer(options: ServerOptions): Promise<KanshiServer>
       }
     },
   });
+  const dashboards = new DashboardStore({
+    dirs: [
+      path.join(path.resolve(options.baseDir, options.config.data_dir), 'dashboards'),
+      ...options.config.dashboard_folders.map((d) => path.resolve(options.baseDir, d)),
+    ],
+    clock: options.clock,
+    logger: log.child({ component: 'dashboards' }),
+  });
+  await dashboards.load();
+  registerDashboardApi(app, { store: dashboards });
   // The web UI answers `/` and its client routes; routes registered here take precedence.
   registerUi(app, { distDir: options.uiDistDir ?? defaultUiDistDir(), logger: options.logger });
   // The rule manager starts after listen (the default external URL is the bound address).
@@ -405,6 +419,7 @@ export async function startServer(options: ServerOptions): Promise<KanshiServer>
   await watcher?.start();
   if (watcher) started.watcher = watcher;
   const watchRun = watcher?.run(watching.signal);
+  const dashboardRun = dashboards.run(watching.signal);
 
   return {
     app,
@@ -419,6 +434,7 @@ export async function startServer(options: ServerOptions): Promise<KanshiServer>
       isReady = false;
       watching.abort();
       await watchRun;
+      await dashboardRun;
       await reloading;
       await ruleManager.close();
       scraping.abort();

@@ -22,6 +22,8 @@ const storage = z.strictObject({
   retention_size: bytes.default(0),
   /** Samples up to this far behind a series' newest one are still accepted (agents replaying). */
   out_of_order_window: durationMs.default(3_600_000),
+  /** Most series the head may hold; a new series beyond it is rejected (counted, never an error). 0 = no limit. */
+  max_series: z.number().int().nonnegative().default(0),
 });
 
 const query = z.strictObject({
@@ -50,13 +52,20 @@ export const serverConfig = z.strictObject({
   log_level: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
   /** Serve /api/v1/admin/tsdb/* (snapshot, delete_series, clean_tombstones), as --web.enable-admin-api. */
   enable_admin_api: z.boolean().default(false),
+  /** Folders of dashboard files besides `<data_dir>/dashboards` (docs/dashboards.md), relative to kanshi.yml. */
+  dashboard_folders: z.array(z.string().min(1)).default([]),
   query: query.default({
     timeout: 120_000,
     max_samples: 50_000_000,
     max_concurrency: 20,
     lookback_delta: 300_000,
   }),
-  storage: storage.default({ retention: 15 * 86_400_000, retention_size: 0, out_of_order_window: 3_600_000 }),
+  storage: storage.default({
+    retention: 15 * 86_400_000,
+    retention_size: 0,
+    out_of_order_window: 3_600_000,
+    max_series: 0,
+  }),
   limits: limits.default({
     max_body_bytes: 16 * 1024 * 1024,
     max_series_per_request: 100_000,
