@@ -247,6 +247,13 @@ describe('rules in the server against Debian prometheus', () => {
   it('writes the recording rules and ALERTS series as Prometheus does', async () => {
     const q = encodeURIComponent('sort_desc({__name__=~"room:demo_temp:max|demo_temp:sum|ALERTS"})');
     type R = { result: { metric: Record<string, string>; value: [number, string] }[] };
+    // The recording group may first evaluate before the first scrape: wait until both stores hold its output.
+    const hasRecording = async (url: string): Promise<boolean> =>
+      (await api<R>(url, `/api/v1/query?query=${q}`)).result.some(
+        (r) => r.metric.__name__ === 'demo_temp:sum',
+      );
+    await waitFor(() => hasRecording(promUrl), 'prometheus to write the recording rules');
+    await waitFor(() => hasRecording(kanshi!.url), 'kanshi to write the recording rules');
     const [p, k] = await Promise.all([
       api<R>(promUrl, `/api/v1/query?query=${q}`),
       api<R>(kanshi!.url, `/api/v1/query?query=${q}`),
