@@ -75,8 +75,11 @@ describe('startServer with rule_files', () => {
   const step = async (server: KanshiServer, minutes = 1): Promise<void> => {
     for (let i = 0; i < minutes; i++) {
       await clock.advance(60_000);
-      for (let n = 0; n < 1000; n++) {
-        if (server.rules.groups.every((g) => g.lastEvalMs === g.evalTimestamp(clock.now()))) break;
+      // Real time bounds the wait (generous: CI runs many test files at once on few cores); a group that
+      // never evaluates fails here rather than as a confusing state mismatch later.
+      const deadline = Date.now() + 30_000;
+      while (!server.rules.groups.every((g) => g.lastEvalMs === g.evalTimestamp(clock.now()))) {
+        if (Date.now() > deadline) throw new Error(`rule groups did not evaluate at ${clock.now()}`);
         await new Promise((r) => setTimeout(r, 2));
       }
     }
