@@ -31,6 +31,11 @@ const RULES = `groups:
         for: 15m
 `;
 
+/** A time as Prometheus's API prints it (Go's RFC 3339 with trailing zeros of the fraction dropped). */
+function goTime(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.?0+Z$/, 'Z');
+}
+
 interface AlertJson {
   labels: Record<string, string>;
   annotations: Record<string, string>;
@@ -190,11 +195,11 @@ describe('startServer with rule_files', () => {
     const was = await alerts(first);
     expect(was.LongPending).toMatchObject({
       state: 'pending',
-      activeAt: new Date(e1).toISOString().replace('.000', ''),
+      activeAt: goTime(e1),
     });
     expect(was.Firing).toMatchObject({
       state: 'firing',
-      activeAt: new Date(e1).toISOString().replace('.000', ''),
+      activeAt: goTime(e1),
     });
     expect(sent.filter((a) => a.labels.alertname === 'Firing')).toHaveLength(3); // at 15m, 17m, 19m: a resend is due only after more than resend_delay (1m)
     await first.close();
@@ -210,13 +215,13 @@ describe('startServer with rule_files', () => {
     // Firing was firing when the server stopped: it is firing again, with its original activeAt.
     expect(now.Firing).toMatchObject({
       state: 'firing',
-      activeAt: new Date(e1).toISOString().replace('.000', ''),
+      activeAt: goTime(e1),
     });
     // LongPending keeps its 20 minutes of pending time; the downtime is added to activeAt.
     const restored = e1 + (restartEval - lastBeforeStop);
     expect(now.LongPending).toMatchObject({
       state: 'pending',
-      activeAt: new Date(restored).toISOString().replace('.000', ''),
+      activeAt: goTime(restored),
     });
     expect(sent.filter((a) => a.labels.alertname === 'LongPending')).toEqual([]);
     // It fires when its hour of pending time is complete, not an hour after the restart.
