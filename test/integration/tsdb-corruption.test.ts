@@ -24,7 +24,9 @@ afterAll(async () => {
 const series = testSeries(4);
 const tail = labelsFromRecord({ __name__: 'rel_tail' });
 // Aligned to the 2 h block range, two days back (inside retention, outside any clock skew).
-const t0 = Math.floor((Date.now() - 48 * HOUR) / (2 * HOUR)) * 2 * HOUR;
+// 4 h past a 6 h boundary: the first 2 h block and the next ones fall in different 6 h compaction ranges,
+// so at least two blocks remain whatever the time of day (from a 6 h boundary they merged into one).
+const t0 = Math.floor((Date.now() - 48 * HOUR) / (6 * HOUR)) * 6 * HOUR + 4 * HOUR;
 
 /** Loads a fresh data dir through a real server until it has cut blocks, then stops it with `how`; returns the store's folder. */
 async function loadedStore(how: 'SIGKILL' | 'SIGTERM'): Promise<string> {
@@ -45,7 +47,9 @@ async function loadedStore(how: 'SIGKILL' | 'SIGTERM'): Promise<string> {
   }
   // Let the head be cut into blocks (it runs after commits), then stop.
   const store = join(dataDir, 'tenants', 'default');
-  for (let i = 0; i < 200 && (await blockDirs(store)).length < 3; i++)
+  // Real time bounds it, generously: under CI load cutting 6 h of head into blocks took over 10 s.
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline && (await blockDirs(store)).length < 3)
     await new Promise((r) => setTimeout(r, 50));
   // The WAL starts a new segment when blocks are cut; let that settle so the next record ends the log.
   await new Promise((r) => setTimeout(r, 500));
