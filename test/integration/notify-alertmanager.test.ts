@@ -1,9 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '../support/prom-peer.js';
+import { startAlertmanager } from '../support/alertmanager-peer.js';
 import { DeliveryQueue } from '../../src/notify/delivery/delivery-queue.js';
 import { buildIntegrations } from '../../src/notify/receivers/build-integrations.js';
 import { receiverSchema } from '../../src/notify/receivers/schema.js';
@@ -15,43 +15,17 @@ import type { AlertEvent, Notification } from '../../src/notify/types.js';
  * the same API, firing and then resolved.
  */
 
-const ALERTMANAGER = '/usr/bin/prometheus-alertmanager';
-
 let dir = '';
 let child: ChildProcess | undefined;
 let amUrl = '';
-let stderr = '';
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'kanshi-am-'));
   const config = join(dir, 'alertmanager.yml');
   await writeFile(config, 'route:\n  receiver: blackhole\nreceivers:\n  - name: blackhole\n');
-  const port = await freePort();
-  amUrl = `http://127.0.0.1:${port}`;
-  child = spawn(
-    ALERTMANAGER,
-    [
-      `--config.file=${config}`,
-      `--storage.path=${join(dir, 'data')}`,
-      `--web.listen-address=127.0.0.1:${port}`,
-      '--cluster.listen-address=',
-    ],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
-  );
-  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`alertmanager exited with ${child.exitCode}: ${stderr}`);
-    try {
-      const res = await fetch(`${amUrl}/-/ready`);
-      await res.arrayBuffer();
-      if (res.ok) break;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) throw new Error(`alertmanager not ready: ${stderr}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  const am = await startAlertmanager(config, join(dir, 'data'));
+  child = am.child;
+  amUrl = am.url;
 });
 
 afterAll(async () => {

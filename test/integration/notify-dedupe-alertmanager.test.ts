@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeClock } from '../support/fake-clock.js';
 import { freePort } from '../support/prom-peer.js';
+import { ALERTMANAGER_BINARY, startAlertmanager } from '../support/alertmanager-peer.js';
 import { nullLogger } from '../../src/base/logger.js';
 import { parseYamlConfig } from '../../src/config/load-yaml.js';
 import { forIntegration } from '../../src/notify/delivery/delivery-queue.js';
@@ -22,7 +23,7 @@ import type { Notification } from '../../src/notify/types.js';
  * notifications in the same order (deduplication, resolved handling, send_resolved).
  */
 
-const ALERTMANAGER = '/usr/bin/prometheus-alertmanager';
+const ALERTMANAGER = ALERTMANAGER_BINARY;
 
 const ROUTES = `
 route:
@@ -45,7 +46,6 @@ interface Seen {
 let dir = '';
 let child: ChildProcess | undefined;
 let hook: Server | undefined;
-let stderr = '';
 let amUrl = '';
 let hookPort = 0;
 const received: Seen[] = [];
@@ -79,32 +79,9 @@ beforeAll(async () => {
       `  - { name: loud, webhook_configs: [{ url: "http://127.0.0.1:${hookPort}/loud", send_resolved: true }] }\n` +
       `  - { name: quiet, webhook_configs: [{ url: "http://127.0.0.1:${hookPort}/quiet", send_resolved: false }] }\n`,
   );
-  const port = await freePort();
-  amUrl = `http://127.0.0.1:${port}`;
-  child = spawn(
-    ALERTMANAGER,
-    [
-      `--config.file=${config}`,
-      `--storage.path=${join(dir, 'data')}`,
-      `--web.listen-address=127.0.0.1:${port}`,
-      '--cluster.listen-address=',
-    ],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
-  );
-  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`alertmanager exited with ${child.exitCode}: ${stderr}`);
-    try {
-      const res = await fetch(`${amUrl}/-/ready`);
-      await res.arrayBuffer();
-      if (res.ok) break;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) throw new Error(`alertmanager not ready: ${stderr}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  const am = await startAlertmanager(config, join(dir, 'data'));
+  child = am.child;
+  amUrl = am.url;
 });
 
 afterAll(async () => {

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeClock } from '../support/fake-clock.js';
 import { freePort } from '../support/prom-peer.js';
+import { ALERTMANAGER_BINARY, startAlertmanager } from '../support/alertmanager-peer.js';
 import { nullLogger } from '../../src/base/logger.js';
 import { parseYamlConfig } from '../../src/config/load-yaml.js';
 import { notificationsConfig } from '../../src/notify/config.js';
@@ -21,7 +22,7 @@ import type { Notification } from '../../src/notify/types.js';
  * statuses and order; and so must the API v2 views of alerts and groups (receivers, states, inhibitedBy).
  */
 
-const ALERTMANAGER = '/usr/bin/prometheus-alertmanager';
+const ALERTMANAGER = ALERTMANAGER_BINARY;
 
 const ROUTES = `
 route:
@@ -107,7 +108,6 @@ function groupShape(g: ApiGroup): ApiGroup {
 let dir = '';
 let child: ChildProcess | undefined;
 let hook: Server | undefined;
-let stderr = '';
 let amUrl = '';
 const received: Seen[] = [];
 
@@ -142,32 +142,9 @@ beforeAll(async () => {
     config,
     `${ROUTES}receivers:\n  - { name: hook, webhook_configs: ${url('hook')} }\n  - { name: hook-db, webhook_configs: ${url('db')} }\n  - { name: hook-all, webhook_configs: ${url('all')} }\n`,
   );
-  const port = await freePort();
-  amUrl = `http://127.0.0.1:${port}`;
-  child = spawn(
-    ALERTMANAGER,
-    [
-      `--config.file=${config}`,
-      `--storage.path=${join(dir, 'data')}`,
-      `--web.listen-address=127.0.0.1:${port}`,
-      '--cluster.listen-address=',
-    ],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
-  );
-  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`alertmanager exited with ${child.exitCode}: ${stderr}`);
-    try {
-      const res = await fetch(`${amUrl}/-/ready`);
-      await res.arrayBuffer();
-      if (res.ok) break;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) throw new Error(`alertmanager not ready: ${stderr}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  const am = await startAlertmanager(config, join(dir, 'data'));
+  child = am.child;
+  amUrl = am.url;
   const res = await fetch(`${amUrl}/api/v2/alerts`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
