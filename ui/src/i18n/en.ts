@@ -1,9 +1,14 @@
+import { dashboardsEn } from './dashboards.en.js';
+import { servicesEn } from './services.en.js';
+
 /**
  * English strings: the reference set. Every key here must exist in every other language (the
  * type of `ja` requires it, and i18n.test.ts checks placeholders match). `{name}` is replaced by
  * the value of `name` passed to `t`.
  */
 export const en = {
+  ...dashboardsEn,
+  ...servicesEn,
   'app.title': 'Kanshi',
   'app.skip': 'Skip to content',
   'nav.label': 'Main navigation',

@@ -1,7 +1,11 @@
+import { dashboardsJa } from './dashboards.ja.js';
 import type { MessageKey } from './en.js';
+import { servicesJa } from './services.ja.js';
 
 /** Japanese strings: one for every English key (the type enforces it), same placeholders. */
 export const ja: Record<MessageKey, string> = {
+  ...dashboardsJa,
+  ...servicesJa,
   'app.title': 'Kanshi',
   'app.skip': '本文へ移動',
   'nav.label': 'メインナビゲーション',
