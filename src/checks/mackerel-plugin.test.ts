@@ -5,12 +5,15 @@ import { labelsToRecord } from '../model/labels.js';
 import { Registry } from '../exposition/registry.js';
 import { writeText } from '../exposition/write-text.js';
 import {
+  graphInfoFamily,
   mapMackerelName,
   MetricPlugin,
+  patternMetricName,
+  PLUGIN_GRAPH_INFO,
   parsePluginLine,
   pluginInvalidLinesCounter,
 } from './mackerel-plugin.js';
-import { parsePluginMeta } from './plugin-meta.js';
+import { graphUnitDisplay, parsePluginMeta, type GraphUnit } from './plugin-meta.js';
 
 const testdata = (name: string): string => fileURLToPath(new URL(`./testdata/${name}`, import.meta.url));
 const env = { PATH: '/usr/local/bin:/usr/bin:/bin' };
@@ -96,6 +99,32 @@ describe('mapMackerelName', () => {
   });
 });
 
+describe('patternMetricName', () => {
+  it.each([
+    ['custom.disk.#.used', 'custom_disk_used'],
+    ['custom.linux.*.#.x', 'custom_linux_x'],
+    ['custom.a-b.c', 'custom_a_b_c'],
+  ])('names %s %s', (pattern, want) => {
+    expect(patternMetricName(pattern)).toBe(want);
+  });
+});
+
+describe('graphUnitDisplay', () => {
+  it.each<[GraphUnit, string, number]>([
+    ['float', 'short', 1],
+    ['integer', 'short', 1],
+    ['percentage', 'percent', 0.01],
+    ['seconds', 'seconds', 1],
+    ['milliseconds', 'seconds', 0.001],
+    ['bytes', 'bytes', 1],
+    ['bytes/sec', 'bytesPerSec', 1],
+    ['bits/sec', 'bytesPerSec', 0.125],
+    ['iops', 'perSec', 1],
+  ])('shows %s as %s × %d', (unit, ui, scale) => {
+    expect(graphUnitDisplay(unit)).toEqual({ unit: ui, scale });
+  });
+});
+
 describe('MetricPlugin', () => {
   it('turns the testdata plugin into gauge families mapped through its graph meta', async () => {
     const registry = new Registry();
@@ -114,7 +143,8 @@ describe('MetricPlugin', () => {
     expect(run.invalidLineCount).toBe(2);
     expect(plugin.meta?.graphs).toHaveLength(2);
     expect(run.stderr).toBe('KANSHI_AGENT_PLUGIN_META=[]\n');
-    expect(writeText(run.families)).toMatchInlineSnapshot(`
+    const data = run.families.filter((f) => f.name !== PLUGIN_GRAPH_INFO);
+    expect(writeText(data)).toMatchInlineSnapshot(`
       "# HELP custom_disk_used Disk usage: Used (sda) (Mackerel plugin disk)
       # TYPE custom_disk_used gauge
       custom_disk_used{disk="sda",mackerel_name="custom.disk.sda.used",plugin="disk"} 1024 1700000000000
@@ -133,6 +163,55 @@ describe('MetricPlugin', () => {
       { plugin: 'disk', line: 'this line is broken', reason: 'expected 3 fields "name value epoch", got 4' },
       { plugin: 'disk', line: 'loadavg\tfive\t1700000000', reason: 'value "five" is not a number' },
     ]);
+  });
+
+  it('describes its graph lines in kanshi_plugin_graph_info, stamped at the run', async () => {
+    const plugin = new MetricPlugin({
+      name: 'disk',
+      command: ['/bin/sh', testdata('plugin-disk.sh')],
+      timeoutMs: 5000,
+      baseEnv: env,
+      now: () => 1_800_000_000_000,
+    });
+    const run = await plugin.run(signal);
+    const info = run.families.find((f) => f.name === PLUGIN_GRAPH_INFO);
+    expect(info?.samples.map((s) => [labelsToRecord(s.labels), s.value, s.timestampMs])).toEqual([
+      [
+        {
+          graph: 'custom.disk.#',
+          graph_label: 'Disk usage',
+          mackerel_unit: 'bytes',
+          metric: 'custom_disk_used',
+          metric_label: 'Used (%1)',
+          order: '0.0',
+          pattern: 'custom.disk.#.used',
+          plugin: 'disk',
+          scale: '1',
+          stacked: 'true',
+          unit: 'bytes',
+        },
+        1,
+        1_800_000_000_000,
+      ],
+      [
+        expect.objectContaining({ metric: 'custom_disk_free', stacked: 'false', order: '0.1' }),
+        1,
+        1_800_000_000_000,
+      ],
+      [
+        expect.objectContaining({ metric: 'custom_uptime_seconds', unit: 'seconds', order: '1.0' }),
+        1,
+        1_800_000_000_000,
+      ],
+    ]);
+    // The info names the same series the data lines became.
+    const names = new Set(run.families.map((f) => f.name));
+    for (const s of info?.samples ?? []) expect(names).toContain(labelsToRecord(s.labels)['metric']);
+  });
+
+  it('writes no graph info without graph lines', () => {
+    const meta = parsePluginMeta('# mackerel-agent-plugin\n{"graphs":{}}').meta!;
+    expect(graphInfoFamily('p', meta, 1)).toBeUndefined();
   });
 
   it('runs the meta command only once', async () => {

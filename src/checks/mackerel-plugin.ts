@@ -4,6 +4,7 @@ import { labelNameRe, labelsFromRecord, type Labels } from '../model/labels.js';
 import type { MetricFamily, MetricSample } from '../model/metric.js';
 import type { Counter, Registry } from '../exposition/registry.js';
 import {
+  graphUnitDisplay,
   loadPluginMeta,
   MACKEREL_CUSTOM_PREFIX,
   MACKEREL_META_ENV,
@@ -145,14 +146,10 @@ export function mapMackerelName(
     const out: MappedSeries = { name: sanitize(mackerelName), labels: labelsFromRecord(record) };
     return match ? { ...out, match } : out;
   }
-  const literal: string[] = [];
   let n = 0;
   const parts = mackerelName.split('.');
   match.segments.forEach((seg, i) => {
-    if (seg !== '*' && seg !== '#') {
-      literal.push(seg);
-      return;
-    }
+    if (seg !== '*' && seg !== '#') return;
     n++;
     const prev = i > 0 ? match.segments[i - 1]! : '*';
     let labelName = sanitize(prev);
@@ -162,7 +159,71 @@ export function mapMackerelName(
     if (labelName.startsWith('__') || labelName in record) labelName = `wildcard_${n}`;
     record[labelName] = parts[i]!;
   });
-  return { name: sanitize(literal.join('.')), labels: labelsFromRecord(record), match };
+  return { name: patternMetricName(match.metric.pattern), labels: labelsFromRecord(record), match };
+}
+
+/** The info family describing plugin graphs to the UI: one series per graph line, value 1. */
+export const PLUGIN_GRAPH_INFO = 'kanshi_plugin_graph_info';
+
+/**
+ * The Prometheus name the lines of a graph-line pattern map to (`custom.disk.#.used` →
+ * `custom_disk_used`): its literal segments, sanitised, as {@link mapMackerelName} names them.
+ */
+export function patternMetricName(pattern: string): string {
+  return sanitize(
+    pattern
+      .split('.')
+      .filter((seg) => seg !== '*' && seg !== '#')
+      .join('.'),
+  );
+}
+
+/**
+ * `kanshi_plugin_graph_info` samples for the graph definitions of plugin `plugin`, so the UI can
+ * draw its graphs from PromQL alone (docs/plugins.md, "Graph definitions in the store"). One
+ * sample (value 1, at `timestampMs`) per graph line, labelled:
+ * `plugin`, `graph` (Mackerel graph name, `custom.disk.#`), `graph_label`, `unit` and `scale` (the
+ * UI unit and the factor to reach it, {@link graphUnitDisplay}), `mackerel_unit`, `metric` (the
+ * Prometheus name of the line's series), `pattern` (the Mackerel line pattern, wildcards kept;
+ * the UI matches it against `mackerel_name`), `metric_label` (with `%1`… unreplaced), `stacked`
+ * (`true`/`false`) and `order` (graph and line position, `3.1`). Undefined when no graph has lines.
+ */
+export function graphInfoFamily(
+  plugin: string,
+  meta: PluginMeta,
+  timestampMs: number,
+): MetricFamily | undefined {
+  const samples: MetricSample[] = [];
+  meta.graphs.forEach((g, gi) => {
+    const display = graphUnitDisplay(g.unit);
+    g.metrics.forEach((m, mi) => {
+      samples.push({
+        name: PLUGIN_GRAPH_INFO,
+        labels: labelsFromRecord({
+          [PLUGIN_LABEL]: plugin,
+          graph: g.name,
+          graph_label: g.label,
+          unit: display.unit,
+          scale: String(display.scale),
+          mackerel_unit: g.unit,
+          metric: patternMetricName(m.pattern),
+          pattern: m.pattern,
+          metric_label: m.label,
+          stacked: String(m.isStacked),
+          order: `${gi}.${mi}`,
+        }),
+        value: 1,
+        timestampMs,
+      });
+    });
+  });
+  if (samples.length === 0) return undefined;
+  return {
+    name: PLUGIN_GRAPH_INFO,
+    type: 'gauge',
+    help: 'Graph definitions of metric plugins, one series per graph line (value 1).',
+    samples,
+  };
 }
 
 /** The counter of malformed plugin lines, `kanshi_agent_plugin_invalid_lines_total{plugin}`. */
@@ -397,9 +458,18 @@ export class MetricPlugin {
     if (invalidLineCount > MAX_LOGGED_INVALID_LINES) {
       this.#logger.warn({ invalidLineCount }, 'more invalid plugin lines skipped');
     }
+    const result: MetricFamily[] = [...families].map(([name, f]) => ({
+      name,
+      type: 'gauge',
+      help: f.help,
+      samples: f.samples,
+    }));
+    // The graph definitions travel with every run, so they stay current in the store as samples do.
+    const info = this.#meta && graphInfoFamily(this.name, this.#meta, base.startedAtMs);
+    if (info) result.push(info);
     return {
       ...base,
-      families: [...families].map(([name, f]) => ({ name, type: 'gauge', help: f.help, samples: f.samples })),
+      families: result,
       sampleCount,
       invalidLineCount,
       filteredLineCount,

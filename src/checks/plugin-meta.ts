@@ -43,6 +43,34 @@ export const GRAPH_UNITS: readonly GraphUnit[] = [
   'iops',
 ];
 
+/**
+ * How the UI shows a Mackerel graph unit: one of the UI's units (ui/src/lib/units.ts: `short`,
+ * `percent` for a 0–1 ratio, `seconds`, `bytes`, `bytesPerSec`, `perSec`) and the factor the
+ * plugin's values are multiplied by to reach it (Mackerel's `percentage` is 0–100, so 0.01;
+ * `milliseconds` 0.001; `bits/sec` is shown as bytes per second, so 0.125).
+ */
+export interface GraphUnitDisplay {
+  readonly unit: 'short' | 'percent' | 'seconds' | 'bytes' | 'bytesPerSec' | 'perSec';
+  readonly scale: number;
+}
+
+const UNIT_DISPLAY: Readonly<Record<GraphUnit, GraphUnitDisplay>> = {
+  float: { unit: 'short', scale: 1 },
+  integer: { unit: 'short', scale: 1 },
+  percentage: { unit: 'percent', scale: 0.01 },
+  seconds: { unit: 'seconds', scale: 1 },
+  milliseconds: { unit: 'seconds', scale: 0.001 },
+  bytes: { unit: 'bytes', scale: 1 },
+  'bytes/sec': { unit: 'bytesPerSec', scale: 1 },
+  'bits/sec': { unit: 'bytesPerSec', scale: 0.125 },
+  iops: { unit: 'perSec', scale: 1 },
+};
+
+/** The UI unit and scale of a Mackerel graph unit (see {@link GraphUnitDisplay}). */
+export function graphUnitDisplay(unit: GraphUnit): GraphUnitDisplay {
+  return UNIT_DISPLAY[unit];
+}
+
 /** One line of a graph. */
 export interface GraphMetricDefinition {
   /** The name relative to the graph, as the plugin declared it (`used`, `*`). */
