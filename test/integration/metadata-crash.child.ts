@@ -1,12 +1,14 @@
 /**
- * The writer side of metadata-crash.test.ts: opens the metadata store in argv[2] and, from step
- * argv[3] on, stores one check result (check `crash`, started_at = step s) and one alert event
- * (at = step s) per step, printing `ack <step>` once `put` resolved and the event was flushed —
- * the moment a server would answer 2xx. Several results per put (batches of 1..5 steps) so kills
- * land inside multi-row transactions too. It runs until killed.
+ * The writer side of metadata-crash.test.ts (protocol in test/support/crash-writer.ts): opens the
+ * metadata store in argv[2] and, from step argv[3] on, stores one check result (check `crash`,
+ * started_at = step s) and one alert event (at = step s) per step, reporting `ack <step>` once
+ * `put` resolved and the event was flushed — the moment a server would answer 2xx. Several
+ * results per put (batches of 1..5 steps) so kills land inside multi-row transactions too. It
+ * runs until killed.
  */
 import { openMetadataStore } from '../../src/server/metadata/metadata-store.js';
 import type { CheckReportResult } from '../../src/model/check-report.js';
+import { reportAcked, reportReady } from '../support/crash-writer.js';
 
 export const CRASH_HOST = 'crash-host';
 export const CRASH_FINGERPRINT = '00000000000000c7';
@@ -34,7 +36,7 @@ if (process.argv[1]?.endsWith('metadata-crash.child.ts')) {
   const dir = process.argv[2]!;
   let step = Number(process.argv[3]);
   const store = openMetadataStore(dir);
-  process.stdout.write('ready\n');
+  reportReady();
   for (;;) {
     const batch = 1 + (step % 5);
     const results = Array.from({ length: batch }, (_, i) => crashResult(step + i));
@@ -49,6 +51,6 @@ if (process.argv[1]?.endsWith('metadata-crash.child.ts')) {
       });
     if (!store.alertHistory.flush()) throw new Error('alert history flush failed');
     step += batch;
-    process.stdout.write(`ack ${step - 1}\n`);
+    reportAcked(step - 1);
   }
 }

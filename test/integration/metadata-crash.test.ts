@@ -1,10 +1,10 @@
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { MetadataDb } from '../../src/server/metadata/db.js';
 import { openMetadataStore } from '../../src/server/metadata/metadata-store.js';
+import { runWriterAndKill } from '../support/crash-writer.js';
 import { CRASH_FINGERPRINT, CRASH_HOST, crashResult } from './metadata-crash.child.js';
 
 const child = resolve(import.meta.dirname, 'metadata-crash.child.ts');
@@ -12,33 +12,6 @@ const dirs: string[] = [];
 afterAll(async () => {
   for (const d of dirs) await rm(d, { recursive: true, force: true });
 });
-
-/** Runs the writer from `from`, kills it with SIGKILL `ms` after it is ready; returns the last acked step. */
-function runAndKill(dir: string, from: number, ms: number): Promise<number> {
-  return new Promise((resolvePromise, reject) => {
-    const p = spawn(process.execPath, ['--import', 'tsx', child, dir, String(from)], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let acked = from - 1;
-    let buf = '';
-    let stderr = '';
-    p.stdout.setEncoding('utf8');
-    p.stdout.on('data', (d: string) => {
-      buf += d;
-      const lines = buf.split('\n');
-      buf = lines.pop()!;
-      for (const l of lines) {
-        if (l === 'ready') setTimeout(() => p.kill('SIGKILL'), ms);
-        else if (l.startsWith('ack ')) acked = Number(l.slice(4));
-      }
-    });
-    p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    p.on('exit', (code, signal) => {
-      if (signal === 'SIGKILL') resolvePromise(acked);
-      else reject(new Error(`writer exited with ${code}: ${stderr}`));
-    });
-  });
-}
 
 describe('metadata store crash loop', () => {
   it('keeps every acknowledged check result and alert event across 10 kill -9 and always opens', async () => {
@@ -48,7 +21,12 @@ describe('metadata store crash loop', () => {
     const acked: number[] = [];
     for (let round = 0; round < 10; round++) {
       const from = next;
-      const lastAcked = await runAndKill(dir, from, 100 + ((round * 137) % 400));
+      const lastAcked = await runWriterAndKill({
+        child,
+        dir,
+        from,
+        killAfterMs: 100 + ((round * 137) % 400),
+      });
       for (let step = from; step <= lastAcked; step++) acked.push(step);
       // Opens (WAL recovered), passes SQLite's own check, and holds every acknowledged step.
       const db = MetadataDb.openInDir(dir);

@@ -1,9 +1,9 @@
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { TSDB } from '../../src/tsdb/tsdb.js';
+import { runWriterAndKill } from '../support/crash-writer.js';
 import { CRASH_OPTIONS, CRASH_SERIES } from './tsdb-crash.child.js';
 import {
   freePort,
@@ -21,33 +21,6 @@ afterAll(async () => {
   for (const d of dirs) await rm(d, { recursive: true, force: true });
 });
 
-/** Runs the writer from `from`, kills it with SIGKILL after `ms` of writing; returns the last acked step. */
-function runAndKill(dir: string, from: number, ms: number): Promise<number> {
-  return new Promise((resolvePromise, reject) => {
-    const p = spawn(process.execPath, ['--import', 'tsx', child, dir, String(from)], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let acked = from - 1;
-    let buf = '';
-    let stderr = '';
-    p.stdout.setEncoding('utf8');
-    p.stdout.on('data', (d: string) => {
-      buf += d;
-      const lines = buf.split('\n');
-      buf = lines.pop()!;
-      for (const l of lines) {
-        if (l === 'ready') setTimeout(() => p.kill('SIGKILL'), ms);
-        else if (l.startsWith('ack ')) acked = Number(l.slice(4));
-      }
-    });
-    p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    p.on('exit', (code, signal) => {
-      if (signal === 'SIGKILL') resolvePromise(acked);
-      else reject(new Error(`writer exited with ${code}: ${stderr}`));
-    });
-  });
-}
-
 describe('TSDB crash loop', () => {
   it('keeps every acknowledged sample across 20 kill -9 and always opens', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'kanshi-tsdb-crash-'));
@@ -56,7 +29,7 @@ describe('TSDB crash loop', () => {
     let lastAcked = -1;
     for (let round = 0; round < 20; round++) {
       // Kill at varied moments: right after start, mid-compaction, during group commits.
-      lastAcked = await runAndKill(dir, next, 50 + ((round * 137) % 400));
+      lastAcked = await runWriterAndKill({ child, dir, from: next, killAfterMs: 50 + ((round * 137) % 400) });
       const db = await TSDB.open(dir, CRASH_OPTIONS);
       const q = db.querier(0, Number.MAX_SAFE_INTEGER);
       const got = await q.select([{ type: '=', name: '__name__', value: 'crash_test' }]);
