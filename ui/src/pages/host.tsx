@@ -1,44 +1,69 @@
 import { fetchChecks } from '../api/prom.js';
+import { fetchSeries } from '../api/series.js';
 import { AsyncView } from '../components/async-view.js';
 import { QueryPanel } from '../components/query-panel.js';
 import { TimeRangePicker } from '../components/time-range-picker.js';
 import { useI18n } from '../i18n/i18n-context.js';
-import { expandQuery, legendParams, USE_PANELS } from '../lib/host-panels.js';
-import { legendFor } from '../lib/series.js';
 import {
-  absoluteRange,
-  autoStepMs,
-  formatDurationMs,
-  rateWindowMs,
-  resolveRange,
-} from '../lib/time-range.js';
+  expandQuery,
+  legendParams,
+  perfdataGraphs,
+  perfdataSelector,
+  pluginGraphs,
+  pluginSelectors,
+  USE_PANELS,
+  type SeriesGraph,
+} from '../lib/host-panels.js';
+import { legendFor } from '../lib/series.js';
 import { Link } from '../router.js';
 import { useAsync } from '../use-async.js';
 import { ChecksTable } from './overview.js';
-import { useRangeParams } from './range-params.js';
+import { useGraphGrid, type GraphGrid } from './range-params.js';
 
-/** How often a page over a range ending now reloads its graphs, ms. */
-const GRAPH_REFRESH_MS = 30_000;
+function GraphPanels({ graphs, grid }: { graphs: readonly SeriesGraph[]; grid: GraphGrid }) {
+  return (
+    <div className="panels">
+      {graphs.map((g) => (
+        <QueryPanel
+          key={g.id}
+          id={g.id}
+          title={g.title}
+          unit={g.unit}
+          stacked={g.stacked}
+          range={grid.grid}
+          onZoom={grid.onZoom}
+          queries={g.queries}
+        />
+      ))}
+    </div>
+  );
+}
 
-/** The host page: the USE dashboard of one host and its checks. */
+/**
+ * The host page: its checks, the USE dashboard, its metric plugins' graphs as their graph
+ * definitions describe them (kanshi_plugin_graph_info), and its checks' perfdata graphs.
+ */
 export default function HostPage({ host }: { host: string }) {
   const { t } = useI18n();
-  const { range, setRange, isLive } = useRangeParams();
-  // Re-resolve a live range on each refresh tick, so "now" moves.
-  const tick = useAsync(() => Promise.resolve(Date.now()), 'tick', {
-    refreshMs: isLive ? GRAPH_REFRESH_MS : undefined,
-  });
-  const now = tick.data ?? Date.now();
-  const resolved = resolveRange(range, now) ?? { startMs: now - 3_600_000, endMs: now };
-  const width = Math.min(window.innerWidth, 900);
-  const stepMs = autoStepMs(resolved.endMs - resolved.startMs, width);
-  // Align the range on the step, so refreshes reuse the same grid and query results cache well.
-  const startMs = Math.floor(resolved.startMs / stepMs) * stepMs;
-  const endMs = Math.floor(resolved.endMs / stepMs) * stepMs;
-  const r = { startMs, endMs, stepMs };
-  const rateWindow = formatDurationMs(rateWindowMs(stepMs));
+  const grid = useGraphGrid(Math.min(window.innerWidth, 900));
+  const { startMs, endMs } = grid.grid;
   const checks = useAsync((signal) => fetchChecks(host, signal), `checks|${host}`, { refreshMs: 15_000 });
-  const onZoom = (a: number, b: number) => setRange(absoluteRange(a, b));
+  // What the host's series say: which plugin graphs and perfdata exist in the range.
+  const described = useAsync(
+    async (signal) => {
+      const [plugin, perf] = await Promise.all([
+        fetchSeries(pluginSelectors(host), grid.grid, signal),
+        fetchSeries([perfdataSelector(host)], grid.grid, signal),
+      ]);
+      const info = plugin.filter((m) => m.__name__ === 'kanshi_plugin_graph_info');
+      const data = plugin.filter((m) => m.__name__ !== 'kanshi_plugin_graph_info');
+      return {
+        plugins: pluginGraphs(host, info, data, (p, g) => t('host.pluginUndefined', { plugin: p, graph: g })),
+        perfdata: perfdataGraphs(host, perf, (check, unit) => t('host.checkGraph', { check, unit })),
+      };
+    },
+    `described|${host}|${startMs}|${endMs}|${t('host.pluginUndefined')}`,
+  );
 
   return (
     <>
@@ -63,7 +88,7 @@ export default function HostPage({ host }: { host: string }) {
       <section aria-labelledby="host-metrics">
         <div className="section-head">
           <h2 id="host-metrics">{t('host.metrics')}</h2>
-          <TimeRangePicker range={range} onChange={setRange} />
+          <TimeRangePicker range={grid.range} onChange={grid.setRange} />
         </div>
         <p className="muted small">{t('range.zoomHint')}</p>
         <div className="panels">
@@ -75,10 +100,10 @@ export default function HostPage({ host }: { host: string }) {
               unit={p.unit}
               stacked={p.stacked ?? false}
               hideWhenEmpty={p.hideWhenEmpty ?? false}
-              range={r}
-              onZoom={onZoom}
+              range={grid.grid}
+              onZoom={grid.onZoom}
               queries={p.queries.map((q) => ({
-                expr: expandQuery(q.expr, { host, rateWindow }),
+                expr: expandQuery(q.expr, { host, rateWindow: grid.rateWindow }),
                 legend: (metric) =>
                   'template' in q.legend
                     ? legendFor(q.legend.template, metric)
@@ -87,6 +112,38 @@ export default function HostPage({ host }: { host: string }) {
             />
           ))}
         </div>
+      </section>
+      <section aria-labelledby="host-plugins" data-testid="plugin-graphs">
+        <h2 id="host-plugins">{t('host.plugins')}</h2>
+        <AsyncView state={described}>
+          {(d) =>
+            d.plugins.length === 0 ? (
+              <p className="empty">{t('host.noPlugins')}</p>
+            ) : (
+              <>
+                <p className="muted small">{t('host.pluginsHint')}</p>
+                <GraphPanels graphs={d.plugins} grid={grid} />
+              </>
+            )
+          }
+        </AsyncView>
+      </section>
+      <section aria-labelledby="host-perfdata" data-testid="perfdata-graphs">
+        <h2 id="host-perfdata">{t('host.checkGraphs')}</h2>
+        <AsyncView state={described}>
+          {(d) =>
+            d.perfdata.length === 0 ? (
+              <p className="empty">{t('host.noCheckGraphs')}</p>
+            ) : (
+              d.perfdata.map((c) => (
+                <section key={c.check} aria-label={c.check} data-check-graphs={c.check}>
+                  <h3>{c.check}</h3>
+                  <GraphPanels graphs={c.graphs} grid={grid} />
+                </section>
+              ))
+            )
+          }
+        </AsyncView>
       </section>
     </>
   );
