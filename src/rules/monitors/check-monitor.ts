@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Clock } from '../../base/clock.js';
-import { AppError, errorMessage } from '../../base/errors.js';
+import { AppError } from '../../base/errors.js';
 import { nullLogger, type Logger } from '../../base/logger.js';
 import type { CheckStatus } from '../../model/check.js';
 import type { CheckReportResult } from '../../model/check-report.js';
@@ -8,17 +8,16 @@ import { labelNameRe } from '../../model/labels.js';
 import type { NotifierAlert } from '../group.js';
 import {
   fingerprintOf,
-  nullMonitorHistory,
+  MonitorOutput,
   type Acknowledgement,
   type MonitorAlertView,
   type MonitorEventKind,
   type MonitorHistory,
   type MonitorLabelSet,
   type MonitorNotifyFn,
-  type MonitorSendReason,
   type MonitorSeverity,
 } from './monitor-alert.js';
-import { quarantineSnapshot, readSnapshot, SnapshotWriter } from './snapshot-file.js';
+import { MonitorSnapshot, type LoadReport } from './snapshot-file.js';
 
 /**
  * Check monitors (issue 5, Mackerel's and Nagios's semantics): every check result an agent sends
@@ -61,12 +60,7 @@ export interface CheckMonitorOptions {
   readonly externalURL?: string;
 }
 
-/** What {@link CheckMonitor.load} found. */
-export interface LoadReport {
-  readonly restoredAlerts: number;
-  /** Why the snapshot could not be used (it was moved aside and the monitor starts empty). */
-  readonly problem?: string;
-}
+export type { LoadReport } from './snapshot-file.js';
 
 /** Per (host, check): the newest run seen and the server-side soft/hard state. */
 interface Track {
@@ -151,50 +145,48 @@ export function checkAlertId(host: string, check: string): string {
 export class CheckMonitor {
   readonly #o: CheckMonitorOptions;
   readonly #log: Logger;
-  readonly #history: MonitorHistory;
+  readonly #out: MonitorOutput;
   readonly #tracks = new Map<string, Track>();
   readonly #alerts = new Map<string, OpenAlert>();
-  readonly #writer: SnapshotWriter;
+  readonly #snap: MonitorSnapshot<typeof snapshotSchema>;
   readonly #resendMs: number;
-  #dirty = false;
 
   constructor(options: CheckMonitorOptions) {
     this.#o = options;
     this.#log = (options.logger ?? nullLogger).child({ component: 'check-monitor' });
-    this.#history = options.history ?? nullMonitorHistory;
+    this.#out = new MonitorOutput({
+      notify: options.notify,
+      history: options.history,
+      log: this.#log,
+      source: 'check',
+    });
     this.#resendMs = options.resendIntervalMs ?? 60_000;
-    this.#writer = new SnapshotWriter(options.snapshotPath, () => this.#snapshot());
+    this.#snap = new MonitorSnapshot({
+      file: options.snapshotPath,
+      schema: snapshotSchema,
+      name: 'check monitor',
+      serialize: () => this.#snapshot(),
+      log: this.#log,
+    });
   }
 
   /**
    * Restores state from the snapshot file. A damaged file is moved aside, logged and reported in
    * the result; the monitor then starts empty. Never rejects.
    */
-  async load(): Promise<LoadReport> {
-    const file = this.#o.snapshotPath;
-    if (file === undefined) return { restoredAlerts: 0 };
-    const read = await readSnapshot(file);
-    if (read.kind === 'missing') return { restoredAlerts: 0 };
-    let problem: string;
-    if (read.kind === 'ok') {
-      const parsed = snapshotSchema.safeParse(read.value);
-      if (parsed.success) {
-        for (const t of parsed.data.tracks) {
-          const { host, check, ...rest } = t;
-          this.#tracks.set(trackKey(host, check), rest);
-        }
-        for (const a of parsed.data.alerts) this.#alerts.set(a.id, { ...a, lastSentAtMs: undefined });
-        this.#log.info({ file, alerts: this.#alerts.size }, 'check monitor state restored');
-        return { restoredAlerts: this.#alerts.size };
+  load(): Promise<LoadReport> {
+    return this.#snap.load(this.#o.clock.now(), (state) => {
+      for (const t of state.tracks) {
+        const { host, check, ...rest } = t;
+        this.#tracks.set(trackKey(host, check), rest);
       }
-      problem = `snapshot ${file} does not hold check monitor state: ${parsed.error.issues
-        .slice(0, 3)
-        .map((i) => `${i.path.join('.')}: ${i.message}`)
-        .join('; ')}`;
-    } else problem = read.problem;
-    const movedTo = await quarantineSnapshot(file, this.#o.clock.now());
-    this.#log.error({ file, movedTo, problem }, 'check monitor snapshot damaged; starting empty');
-    return { restoredAlerts: 0, problem };
+      for (const a of state.alerts) this.#alerts.set(a.id, { ...a, lastSentAtMs: undefined });
+      this.#log.info(
+        { file: this.#o.snapshotPath, alerts: this.#alerts.size },
+        'check monitor state restored',
+      );
+      return this.#alerts.size;
+    });
   }
 
   /**
@@ -205,7 +197,7 @@ export class CheckMonitor {
   async observe(host: string, results: readonly CheckReportResult[]): Promise<void> {
     let changed = false;
     for (const r of results) changed = this.#apply(host, r) || changed;
-    if (changed) await this.#saveLogged();
+    if (changed) await this.#snap.flushLogged();
   }
 
   /** Open alerts, oldest first. */
@@ -232,7 +224,7 @@ export class CheckMonitor {
     const now = this.#o.clock.now();
     a.acknowledged = { by, comment, atMs: now };
     this.#event(a, 'acknowledged', now, { by, comment });
-    await this.#writer.save();
+    await this.#snap.save();
     return view(a);
   }
 
@@ -248,7 +240,7 @@ export class CheckMonitor {
     const track = this.#tracks.get(trackKey(a.host, a.check));
     if (track && a.recoveredAtMs === null) track.closedLevel = a.severity;
     this.#resolve(a, now, 'closed', { by, comment });
-    await this.#writer.save();
+    await this.#snap.save();
     return view(a);
   }
 
@@ -263,7 +255,7 @@ export class CheckMonitor {
         this.#tracks.delete(key);
         n++;
       }
-    if (n > 0) await this.#saveLogged();
+    if (n > 0) await this.#snap.flushLogged();
     return n;
   }
 
@@ -283,15 +275,15 @@ export class CheckMonitor {
         a.lastNotifiedAtMs = nowMs;
         a.lastSentAtMs = nowMs;
         renotify.push(this.#firing(a, nowMs));
-        this.#dirty = true;
+        this.#snap.markDirty();
       } else if (a.lastSentAtMs === undefined || nowMs - a.lastSentAtMs >= this.#resendMs) {
         a.lastSentAtMs = nowMs;
         refresh.push(this.#firing(a, nowMs));
       }
     }
-    if (renotify.length > 0) this.#send(renotify, 'renotify');
-    if (refresh.length > 0) this.#send(refresh, 'refresh');
-    if (this.#dirty) await this.#saveLogged();
+    if (renotify.length > 0) this.#out.send(renotify, 'renotify');
+    if (refresh.length > 0) this.#out.send(refresh, 'refresh');
+    if (this.#snap.isDirty) await this.#snap.flushLogged();
   }
 
   /** Ticks every `tickMs` until `signal` aborts; resolves then. */
@@ -308,14 +300,8 @@ export class CheckMonitor {
   }
 
   /** Writes the final snapshot. Rejects with AppError `io` when it cannot. */
-  async flush(): Promise<void> {
-    this.#dirty = false;
-    try {
-      await this.#writer.save();
-    } catch (e) {
-      this.#dirty = true;
-      throw e;
-    }
+  flush(): Promise<void> {
+    return this.#snap.flush();
   }
 
   #apply(host: string, r: CheckReportResult): boolean {
@@ -334,7 +320,7 @@ export class CheckMonitor {
     }
     if (r.started_at <= track.lastStartedAt) return false;
     track.lastStartedAt = r.started_at;
-    this.#dirty = true;
+    this.#snap.markDirty();
     this.#advance(track, r);
     const level = this.#levelOf(track.hardStatus);
     if (level === 'ignore') return false;
@@ -379,7 +365,7 @@ export class CheckMonitor {
       };
       this.#alerts.set(id, a);
       this.#event(a, 'opened', now, { severity: level, status: a.status });
-      this.#send([this.#firing(a, now)], 'opened');
+      this.#out.send([this.#firing(a, now)], 'opened');
       return true;
     }
     alert.annotations = checkAnnotations(host, r, track.hardStatus);
@@ -398,7 +384,7 @@ export class CheckMonitor {
     alert.lastSentAtMs = now;
     alert.acknowledged = null;
     this.#event(alert, 'level_changed', now, { from, to: level, status: alert.status });
-    this.#send([old, this.#firing(alert, now)], 'level_changed');
+    this.#out.send([old, this.#firing(alert, now)], 'level_changed');
     return true;
   }
 
@@ -465,39 +451,13 @@ export class CheckMonitor {
     detail: Readonly<Record<string, string>>,
   ): void {
     this.#alerts.delete(a.id);
-    this.#dirty = true;
+    this.#snap.markDirty();
     this.#event(a, kind, now, detail);
-    this.#send([this.#resolved(a, now)], kind);
-  }
-
-  #send(alerts: readonly NotifierAlert[], reason: MonitorSendReason): void {
-    try {
-      this.#o.notify(alerts, reason);
-    } catch (e) {
-      this.#log.error({ err: errorMessage(e), reason }, 'handing check alerts over failed');
-    }
+    this.#out.send([this.#resolved(a, now)], kind);
   }
 
   #event(a: OpenAlert, kind: MonitorEventKind, atMs: number, detail: Readonly<Record<string, string>>): void {
-    try {
-      this.#history.record({
-        atMs,
-        fingerprint: fingerprintOf(a.labels),
-        labels: a.labels,
-        kind,
-        detail: { ...detail, monitor_id: a.id, source: 'check' },
-      });
-    } catch (e) {
-      this.#log.error({ err: errorMessage(e), kind }, 'recording a check alert event failed');
-    }
-  }
-
-  async #saveLogged(): Promise<void> {
-    try {
-      await this.flush();
-    } catch (e) {
-      this.#log.error({ err: errorMessage(e) }, 'writing the check monitor snapshot failed');
-    }
+    this.#out.record(a.id, a.labels, kind, atMs, detail);
   }
 
   #snapshot(): z.input<typeof snapshotSchema> {

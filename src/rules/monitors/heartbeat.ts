@@ -1,23 +1,21 @@
 import { z } from 'zod';
 import type { Clock } from '../../base/clock.js';
 import { formatDuration } from '../../base/duration.js';
-import { AppError, errorMessage } from '../../base/errors.js';
+import { AppError } from '../../base/errors.js';
 import { nullLogger, type Logger } from '../../base/logger.js';
 import type { Labels } from '../../model/labels.js';
 import type { NotifierAlert } from '../group.js';
-import type { LoadReport } from './check-monitor.js';
 import {
   fingerprintOf,
-  nullMonitorHistory,
+  MonitorOutput,
   type Acknowledgement,
   type MonitorAlertView,
   type MonitorEventKind,
   type MonitorHistory,
   type MonitorLabelSet,
   type MonitorNotifyFn,
-  type MonitorSendReason,
 } from './monitor-alert.js';
-import { quarantineSnapshot, readSnapshot, SnapshotWriter } from './snapshot-file.js';
+import { MonitorSnapshot, type LoadReport } from './snapshot-file.js';
 import type { InhibitRuleConfig } from './threshold.js';
 
 /**
@@ -128,54 +126,52 @@ export function agentHostsOfSeries(series: Iterable<Labels>): Set<string> {
 export class HeartbeatMonitor {
   readonly #o: HeartbeatOptions;
   readonly #log: Logger;
-  readonly #history: MonitorHistory;
+  readonly #out: MonitorOutput;
   readonly #hosts = new Map<string, HostState>();
-  readonly #writer: SnapshotWriter;
+  readonly #snap: MonitorSnapshot<typeof snapshotSchema>;
   readonly #afterMs: number;
   readonly #resendMs: number;
   /** Hosts are not silent before `afterMs` has passed since this instant (the start). */
   readonly #startedAtMs: number;
-  #dirty = false;
 
   constructor(options: HeartbeatOptions) {
     this.#o = options;
     this.#log = (options.logger ?? nullLogger).child({ component: 'heartbeat' });
-    this.#history = options.history ?? nullMonitorHistory;
+    this.#out = new MonitorOutput({
+      notify: options.notify,
+      history: options.history,
+      log: this.#log,
+      source: 'heartbeat',
+    });
     this.#afterMs = options.afterMs ?? 300_000;
     this.#resendMs = options.resendIntervalMs ?? 60_000;
     this.#startedAtMs = options.clock.now();
-    this.#writer = new SnapshotWriter(options.snapshotPath, () => this.#snapshot());
+    this.#snap = new MonitorSnapshot({
+      file: options.snapshotPath,
+      schema: snapshotSchema,
+      name: 'heartbeat',
+      serialize: () => this.#snapshot(),
+      log: this.#log,
+    });
   }
 
   /** Restores known hosts and open alerts; a damaged snapshot is moved aside and reported. Never rejects. */
-  async load(): Promise<LoadReport> {
-    const file = this.#o.snapshotPath;
-    if (file === undefined) return { restoredAlerts: 0 };
-    const read = await readSnapshot(file);
-    if (read.kind === 'missing') return { restoredAlerts: 0 };
-    let problem: string;
-    if (read.kind === 'ok') {
-      const parsed = snapshotSchema.safeParse(read.value);
-      if (parsed.success) {
-        let n = 0;
-        for (const h of parsed.data.hosts) {
-          this.#hosts.set(h.host, {
-            lastSeenMs: h.lastSeenMs,
-            alert: h.alert && { ...h.alert, lastSentAtMs: undefined },
-          });
-          if (h.alert) n++;
-        }
-        this.#log.info({ file, hosts: this.#hosts.size, alerts: n }, 'heartbeat state restored');
-        return { restoredAlerts: n };
+  load(): Promise<LoadReport> {
+    return this.#snap.load(this.#o.clock.now(), (state) => {
+      let n = 0;
+      for (const h of state.hosts) {
+        this.#hosts.set(h.host, {
+          lastSeenMs: h.lastSeenMs,
+          alert: h.alert && { ...h.alert, lastSentAtMs: undefined },
+        });
+        if (h.alert) n++;
       }
-      problem = `snapshot ${file} does not hold heartbeat state: ${parsed.error.issues
-        .slice(0, 3)
-        .map((i) => `${i.path.join('.')}: ${i.message}`)
-        .join('; ')}`;
-    } else problem = read.problem;
-    const movedTo = await quarantineSnapshot(file, this.#o.clock.now());
-    this.#log.error({ file, movedTo, problem }, 'heartbeat snapshot damaged; starting empty');
-    return { restoredAlerts: 0, problem };
+      this.#log.info(
+        { file: this.#o.snapshotPath, hosts: this.#hosts.size, alerts: n },
+        'heartbeat state restored',
+      );
+      return n;
+    });
   }
 
   /**
@@ -186,16 +182,16 @@ export class HeartbeatMonitor {
     const h = this.#hosts.get(host);
     if (!h) {
       this.#hosts.set(host, { lastSeenMs: atMs, alert: null });
-      this.#dirty = true;
+      this.#snap.markDirty();
       return;
     }
     if (atMs <= h.lastSeenMs) return;
     h.lastSeenMs = atMs;
-    this.#dirty = true;
+    this.#snap.markDirty();
     if (h.alert) {
       const now = this.#o.clock.now();
       this.#event(host, 'resolved', now, { last_seen: new Date(atMs).toISOString() });
-      this.#send([this.#alertOf(host, h, now, true)], 'resolved');
+      this.#out.send([this.#alertOf(host, h, now, true)], 'resolved');
       h.alert = null;
     }
   }
@@ -236,7 +232,7 @@ export class HeartbeatMonitor {
       const now = this.#o.clock.now();
       h.alert.acknowledged = { by, comment, atMs: now };
       this.#event(host, 'acknowledged', now, { by, comment });
-      await this.#writer.save();
+      await this.#snap.save();
       return this.#view(host, h);
     }
     throw new AppError('not_found', `no open heartbeat alert with id "${id}"`);
@@ -253,10 +249,10 @@ export class HeartbeatMonitor {
     if (h.alert) {
       const now = this.#o.clock.now();
       this.#event(host, 'closed', now, { by, comment: 'host forgotten' });
-      this.#send([this.#alertOf(host, h, now, true)], 'closed');
+      this.#out.send([this.#alertOf(host, h, now, true)], 'closed');
     }
     this.#hosts.delete(host);
-    await this.#writer.save();
+    await this.#snap.save();
     return true;
   }
 
@@ -274,22 +270,16 @@ export class HeartbeatMonitor {
       }
       if (nowMs - Math.max(h.lastSeenMs, this.#startedAtMs) < this.#afterMs) continue;
       h.alert = { openedAtMs: nowMs, lastSentAtMs: nowMs, acknowledged: null };
-      this.#dirty = true;
+      this.#snap.markDirty();
       this.#event(host, 'opened', nowMs, {
         severity: 'critical',
         last_seen: new Date(h.lastSeenMs).toISOString(),
       });
       opened.push(this.#alertOf(host, h, nowMs, false));
     }
-    if (opened.length > 0) this.#send(opened, 'opened');
-    if (refresh.length > 0) this.#send(refresh, 'refresh');
-    if (this.#dirty) {
-      try {
-        await this.flush();
-      } catch (e) {
-        this.#log.error({ err: errorMessage(e) }, 'writing the heartbeat snapshot failed');
-      }
-    }
+    if (opened.length > 0) this.#out.send(opened, 'opened');
+    if (refresh.length > 0) this.#out.send(refresh, 'refresh');
+    if (this.#snap.isDirty) await this.#snap.flushLogged();
   }
 
   /** Ticks every `tickMs` until `signal` aborts; resolves then. */
@@ -306,14 +296,8 @@ export class HeartbeatMonitor {
   }
 
   /** Writes the snapshot. Rejects with AppError `io` when it cannot. */
-  async flush(): Promise<void> {
-    this.#dirty = false;
-    try {
-      await this.#writer.save();
-    } catch (e) {
-      this.#dirty = true;
-      throw e;
-    }
+  flush(): Promise<void> {
+    return this.#snap.flush();
   }
 
   #alertOf(host: string, h: HostState, now: number, resolved: boolean): NotifierAlert {
@@ -352,27 +336,8 @@ export class HeartbeatMonitor {
     };
   }
 
-  #send(alerts: readonly NotifierAlert[], reason: MonitorSendReason): void {
-    try {
-      this.#o.notify(alerts, reason);
-    } catch (e) {
-      this.#log.error({ err: errorMessage(e), reason }, 'handing heartbeat alerts over failed');
-    }
-  }
-
   #event(host: string, kind: MonitorEventKind, atMs: number, detail: Readonly<Record<string, string>>): void {
-    const labels = heartbeatLabels(host);
-    try {
-      this.#history.record({
-        atMs,
-        fingerprint: fingerprintOf(labels),
-        labels,
-        kind,
-        detail: { ...detail, monitor_id: heartbeatAlertId(host), source: 'heartbeat' },
-      });
-    } catch (e) {
-      this.#log.error({ err: errorMessage(e), kind }, 'recording a heartbeat event failed');
-    }
+    this.#out.record(heartbeatAlertId(host), heartbeatLabels(host), kind, atMs, detail);
   }
 
   #snapshot(): z.input<typeof snapshotSchema> {

@@ -1,3 +1,5 @@
+import { errorMessage } from '../../base/errors.js';
+import type { Logger } from '../../base/logger.js';
 import type { NotifierAlert } from '../group.js';
 
 /**
@@ -42,6 +44,64 @@ export interface MonitorHistory {
 
 /** A {@link MonitorHistory} that keeps nothing. */
 export const nullMonitorHistory: MonitorHistory = { record: () => undefined };
+
+/** Options of {@link MonitorOutput}. */
+export interface MonitorOutputOptions {
+  readonly notify: MonitorNotifyFn;
+  /** Default {@link nullMonitorHistory}. */
+  readonly history?: MonitorHistory | undefined;
+  readonly log: Logger;
+  /** The `source` detail of every event, also the monitor's name in log messages. */
+  readonly source: MonitorAlertView['source'];
+}
+
+/**
+ * Where a monitor's alerts and events go: hands alerts to the pipeline and records timeline
+ * events, logging a failure of either instead of throwing (a monitor's state change must not fail
+ * because a consumer did).
+ */
+export class MonitorOutput {
+  readonly #o: MonitorOutputOptions;
+  readonly #history: MonitorHistory;
+
+  constructor(options: MonitorOutputOptions) {
+    this.#o = options;
+    this.#history = options.history ?? nullMonitorHistory;
+  }
+
+  /** Hands `alerts` over for `reason`. */
+  send(alerts: readonly NotifierAlert[], reason: MonitorSendReason): void {
+    try {
+      this.#o.notify(alerts, reason);
+    } catch (e) {
+      this.#o.log.error({ err: errorMessage(e), reason }, `handing ${this.#o.source} alerts over failed`);
+    }
+  }
+
+  /**
+   * Records a `kind` event at `atMs` (ms since the epoch) of the alert with `labels` (its
+   * fingerprint is computed here) and monitor id `monitorId`; `detail` gets `monitor_id` and `source`.
+   */
+  record(
+    monitorId: string,
+    labels: MonitorLabelSet,
+    kind: MonitorEventKind,
+    atMs: number,
+    detail: Readonly<Record<string, string>>,
+  ): void {
+    try {
+      this.#history.record({
+        atMs,
+        fingerprint: fingerprintOf(labels),
+        labels,
+        kind,
+        detail: { ...detail, monitor_id: monitorId, source: this.#o.source },
+      });
+    } catch (e) {
+      this.#o.log.error({ err: errorMessage(e), kind }, `recording a ${this.#o.source} alert event failed`);
+    }
+  }
+}
 
 /**
  * Why a batch of alerts is handed over. `refresh` only keeps open alerts alive in the pipeline

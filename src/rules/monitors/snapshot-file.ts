@@ -1,6 +1,8 @@
 import { open, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import type { z } from 'zod';
 import { AppError, errorMessage } from '../../base/errors.js';
+import type { Logger } from '../../base/logger.js';
 
 /**
  * The JSON snapshot files monitors keep their state in across restarts. A write replaces the file
@@ -96,5 +98,100 @@ export class SnapshotWriter {
     this.#queued = p;
     this.#last = p.catch(() => undefined);
     return p;
+  }
+}
+
+/** What a monitor's `load` found. */
+export interface LoadReport {
+  readonly restoredAlerts: number;
+  /** Why the snapshot could not be used (it was moved aside and the monitor starts empty). */
+  readonly problem?: string;
+}
+
+/** Options of {@link MonitorSnapshot}. */
+export interface MonitorSnapshotOptions<S extends z.ZodType> {
+  /** The JSON snapshot file; undefined keeps the state in memory only. */
+  readonly file: string | undefined;
+  /** What a snapshot must hold. */
+  readonly schema: S;
+  /** The monitor's name in messages and logs, e.g. `check monitor`, `heartbeat`. */
+  readonly name: string;
+  /** The monitor's state as it is when a write starts. */
+  readonly serialize: () => z.input<S>;
+  readonly log: Logger;
+}
+
+/**
+ * A monitor's snapshot: restores the state once at start (a damaged file is moved aside, logged
+ * and reported, never thrown), tracks whether the state changed since the last write, and writes
+ * it through a {@link SnapshotWriter}. Used from one event loop.
+ */
+export class MonitorSnapshot<S extends z.ZodType> {
+  readonly #o: MonitorSnapshotOptions<S>;
+  readonly #writer: SnapshotWriter;
+  #dirty = false;
+
+  constructor(options: MonitorSnapshotOptions<S>) {
+    this.#o = options;
+    this.#writer = new SnapshotWriter(options.file, options.serialize);
+  }
+
+  /** Whether the state changed since the last {@link flush}. */
+  get isDirty(): boolean {
+    return this.#dirty;
+  }
+
+  /** Notes that the state changed; the next {@link flush} writes it. */
+  markDirty(): void {
+    this.#dirty = true;
+  }
+
+  /**
+   * Reads the snapshot and hands a valid one to `restore`, which returns how many open alerts it
+   * restored. A missing file restores nothing; a damaged or invalid one is moved aside to
+   * `<file>.damaged-<nowMs>`, logged and reported in the result. Never rejects.
+   */
+  async load(nowMs: number, restore: (state: z.output<S>) => number): Promise<LoadReport> {
+    const { file, name } = this.#o;
+    if (file === undefined) return { restoredAlerts: 0 };
+    const read = await readSnapshot(file);
+    if (read.kind === 'missing') return { restoredAlerts: 0 };
+    let problem: string;
+    if (read.kind === 'ok') {
+      const parsed = this.#o.schema.safeParse(read.value);
+      if (parsed.success) return { restoredAlerts: restore(parsed.data) };
+      problem = `snapshot ${file} does not hold ${name} state: ${parsed.error.issues
+        .slice(0, 3)
+        .map((i) => `${i.path.join('.')}: ${i.message}`)
+        .join('; ')}`;
+    } else problem = read.problem;
+    const movedTo = await quarantineSnapshot(file, nowMs);
+    this.#o.log.error({ file, movedTo, problem }, `${name} snapshot damaged; starting empty`);
+    return { restoredAlerts: 0, problem };
+  }
+
+  /** Writes the state now, dirty or not; rejects with AppError `io`. Leaves the dirty mark alone. */
+  save(): Promise<void> {
+    return this.#writer.save();
+  }
+
+  /** Writes the state and clears the dirty mark; rejects with AppError `io`, the state still dirty. */
+  async flush(): Promise<void> {
+    this.#dirty = false;
+    try {
+      await this.#writer.save();
+    } catch (e) {
+      this.#dirty = true;
+      throw e;
+    }
+  }
+
+  /** {@link flush}, logging a failed write instead of rejecting (for paths that must not fail). */
+  async flushLogged(): Promise<void> {
+    try {
+      await this.flush();
+    } catch (e) {
+      this.#o.log.error({ err: errorMessage(e) }, `writing the ${this.#o.name} snapshot failed`);
+    }
   }
 }
