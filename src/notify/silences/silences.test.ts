@@ -8,7 +8,7 @@ import { writeText } from '../../exposition/write-text.js';
 import { FakeClock } from '../../../test/support/fake-clock.js';
 import type { MaintenanceWindowSpec } from './maintenance.js';
 import type { SilenceMatcher } from './matcher.js';
-import { silenceState, Silences } from './silences.js';
+import { silenceState, Silences, type SilenceInput } from './silences.js';
 
 const H = 3_600_000;
 const eq = (name: string, value: string): SilenceMatcher => ({ name, value, isRegex: false, isEqual: true });
@@ -18,6 +18,12 @@ const re = (name: string, value: string, isEqual = true): SilenceMatcher => ({
   isRegex: true,
   isEqual,
 });
+/** A silence by `a` without a comment ending at `endsAtMs`; `more` sets the rest. */
+const input = (
+  matchers: SilenceMatcher[],
+  endsAtMs: number,
+  more: Partial<Omit<SilenceInput, 'matchers' | 'endsAtMs'>> = {},
+): SilenceInput => ({ matchers, endsAtMs, createdBy: 'a', comment: '', ...more });
 
 let dir: string;
 beforeEach(async () => {
@@ -29,6 +35,23 @@ afterEach(async () => {
 
 async function open(clock: FakeClock, logger = new RecordingLogger()): Promise<Silences> {
   return Silences.open({ clock, logger, snapshotPath: path.join(dir, 'silences.json') });
+}
+
+/**
+ * Creates silence `job="api"` (by `a`, ending in an hour, `first` over that) and a minute later
+ * sets it again under its id: the same input with `startsAtMs` = its start, `edit(start)` over it.
+ */
+async function editAfterAMinute(
+  edit: (start: number) => Partial<SilenceInput>,
+  first: Partial<SilenceInput> = {},
+): Promise<{ clock: FakeClock; s: Silences; start: number; id: string; id2: string }> {
+  const clock = new FakeClock();
+  const s = await open(clock);
+  const start = clock.now();
+  const id = await s.set(input([eq('job', 'api')], start + H, first));
+  await clock.advance(60_000);
+  const id2 = await s.set({ ...input([eq('job', 'api')], start + H), id, startsAtMs: start, ...edit(start) });
+  return { clock, s, start, id, id2 };
 }
 
 describe('Silences', () => {
@@ -56,16 +79,16 @@ describe('Silences', () => {
   it('handles the negative operators and absent labels', async () => {
     const clock = new FakeClock();
     const s = await open(clock);
-    const id = await s.set({
-      matchers: [
-        eq('alertname', 'X'),
-        { name: 'env', value: 'prod', isRegex: false, isEqual: false },
-        re('team', '(?i)DB', false),
-      ],
-      endsAtMs: clock.now() + H,
-      createdBy: 'a',
-      comment: '',
-    });
+    const id = await s.set(
+      input(
+        [
+          eq('alertname', 'X'),
+          { name: 'env', value: 'prod', isRegex: false, isEqual: false },
+          re('team', '(?i)DB', false),
+        ],
+        clock.now() + H,
+      ),
+    );
     expect(s.mutes({ alertname: 'X' }, clock.now()).silencedBy).toEqual([id]);
     expect(s.mutes({ alertname: 'X', env: 'prod' }, clock.now()).silencedBy).toEqual([]);
     expect(s.mutes({ alertname: 'X', team: 'db' }, clock.now()).silencedBy).toEqual([]);
@@ -116,23 +139,8 @@ describe('Silences', () => {
   }
 
   it('updates an active silence in place when only its end and comment change', async () => {
-    const clock = new FakeClock();
-    const s = await open(clock);
-    const start = clock.now();
-    const id = await s.set({
-      matchers: [eq('job', 'api')],
-      endsAtMs: start + H,
-      createdBy: 'a',
+    const { s, start, id, id2 } = await editAfterAMinute((t) => ({ endsAtMs: t + 3 * H, comment: 'two' }), {
       comment: 'one',
-    });
-    await clock.advance(60_000);
-    const id2 = await s.set({
-      id,
-      matchers: [eq('job', 'api')],
-      startsAtMs: start,
-      endsAtMs: start + 3 * H,
-      createdBy: 'a',
-      comment: 'two',
     });
     expect(id2).toBe(id);
     expect(s.get(id)).toMatchObject({ endsAtMs: start + 3 * H, comment: 'two', updatedAtMs: start + 60_000 });
@@ -140,25 +148,8 @@ describe('Silences', () => {
   });
 
   it('expires an active silence and creates a new one when its matchers change', async () => {
-    const clock = new FakeClock();
-    const s = await open(clock);
-    const start = clock.now();
-    const id = await s.set({
-      matchers: [eq('job', 'api')],
-      endsAtMs: start + H,
-      createdBy: 'a',
-      comment: '',
-    });
-    await clock.advance(60_000);
+    const { clock, s, start, id, id2 } = await editAfterAMinute(() => ({ matchers: [eq('job', 'web')] }));
     const now = clock.now();
-    const id2 = await s.set({
-      id,
-      matchers: [eq('job', 'web')],
-      startsAtMs: start,
-      endsAtMs: start + H,
-      createdBy: 'a',
-      comment: '',
-    });
     expect(id2).not.toBe(id);
     expect(id2).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     expect(s.get(id)).toMatchObject({ endsAtMs: now });
@@ -170,24 +161,7 @@ describe('Silences', () => {
   });
 
   it('replaces an active silence whose start is moved', async () => {
-    const clock = new FakeClock();
-    const s = await open(clock);
-    const start = clock.now();
-    const id = await s.set({
-      matchers: [eq('job', 'api')],
-      endsAtMs: start + H,
-      createdBy: 'a',
-      comment: '',
-    });
-    await clock.advance(60_000);
-    const id2 = await s.set({
-      id,
-      matchers: [eq('job', 'api')],
-      startsAtMs: start + 30_000,
-      endsAtMs: start + H,
-      createdBy: 'a',
-      comment: '',
-    });
+    const { id, id2 } = await editAfterAMinute((t) => ({ startsAtMs: t + 30_000 }));
     expect(id2).not.toBe(id);
   });
 
@@ -204,13 +178,7 @@ describe('Silences', () => {
     const clock = new FakeClock();
     const s = await open(clock);
     const now = clock.now();
-    const id = await s.set({
-      matchers: [eq('a', 'b')],
-      startsAtMs: now + H,
-      endsAtMs: now + 2 * H,
-      createdBy: 'a',
-      comment: '',
-    });
+    const id = await s.set(input([eq('a', 'b')], now + 2 * H, { startsAtMs: now + H }));
     await s.expire(id);
     expect(s.get(id)).toMatchObject({ startsAtMs: now, endsAtMs: now });
     await clock.advance(1000);
@@ -248,18 +216,8 @@ describe('Silences', () => {
   it('garbage-collects silences expired longer than the retention', async () => {
     const clock = new FakeClock();
     const s = await Silences.open({ clock, retentionMs: 10 * H });
-    const keep = await s.set({
-      matchers: [eq('a', 'b')],
-      endsAtMs: clock.now() + 20 * H,
-      createdBy: 'a',
-      comment: '',
-    });
-    const drop = await s.set({
-      matchers: [eq('a', 'c')],
-      endsAtMs: clock.now() + H,
-      createdBy: 'a',
-      comment: '',
-    });
+    const keep = await s.set(input([eq('a', 'b')], clock.now() + 20 * H));
+    const drop = await s.set(input([eq('a', 'c')], clock.now() + H));
     await clock.advance(11 * H);
     expect(await s.gc()).toBe(0);
     await clock.advance(1);
@@ -271,12 +229,7 @@ describe('Silences', () => {
   it('runs the GC on its interval until aborted', async () => {
     const clock = new FakeClock();
     const s = await Silences.open({ clock, retentionMs: H, maintenanceIntervalMs: 15 * 60_000 });
-    const id = await s.set({
-      matchers: [eq('a', 'b')],
-      endsAtMs: clock.now() + H,
-      createdBy: 'a',
-      comment: '',
-    });
+    const id = await s.set(input([eq('a', 'b')], clock.now() + H));
     const ac = new AbortController();
     const running = s.run(ac.signal);
     await clock.advance(2 * H);
@@ -294,14 +247,8 @@ describe('Silences metrics', () => {
     const registry = new Registry();
     const s = await Silences.open({ clock, registry });
     const now = clock.now();
-    await s.set({ matchers: [eq('a', 'b')], endsAtMs: now + H, createdBy: 'a', comment: '' });
-    await s.set({
-      matchers: [eq('a', 'c')],
-      startsAtMs: now + H,
-      endsAtMs: now + 2 * H,
-      createdBy: 'a',
-      comment: '',
-    });
+    await s.set(input([eq('a', 'b')], now + H));
+    await s.set(input([eq('a', 'c')], now + 2 * H, { startsAtMs: now + H }));
     await s.putWindow({
       matchers: [eq('env', 'x')],
       recurrence: { kind: 'cron', expression: '0 3 * * *' },
@@ -326,9 +273,7 @@ describe('Silences metrics', () => {
       registry,
       snapshotPath: path.join(dir, 'missing', 'silences.json'),
     });
-    await expect(
-      s.set({ matchers: [eq('a', 'b')], endsAtMs: clock.now() + H, createdBy: 'a', comment: '' }),
-    ).rejects.toMatchObject({ code: 'io' });
+    await expect(s.set(input([eq('a', 'b')], clock.now() + H))).rejects.toMatchObject({ code: 'io' });
     expect(writeText(registry.collect())).toContain('kanshi_silences_snapshot_failures_total 1\n');
   });
 });
@@ -347,12 +292,7 @@ describe('Silences maintenance windows', () => {
     const clock = new FakeClock(Date.parse('2026-03-15T03:30:00Z')); // a Sunday
     const s = await open(clock);
     const w = await s.putWindow(spec);
-    const sil = await s.set({
-      matchers: [eq('alertname', 'Down')],
-      endsAtMs: clock.now() + H,
-      createdBy: 'a',
-      comment: '',
-    });
+    const sil = await s.set(input([eq('alertname', 'Down')], clock.now() + H));
     const m = s.mutes({ alertname: 'Down', env: 'staging' }, clock.now());
     expect(m.maintenanceBy).toEqual([w.id]);
     expect([...m.silencedBy].sort()).toEqual([w.id, sil].sort());
@@ -416,7 +356,7 @@ describe('Silences snapshot', () => {
     const files = await readdir(dir);
     expect(files).toEqual([`silences.json.damaged-${clock.now()}`]);
     // The store still works and writes a fresh file.
-    await s.set({ matchers: [eq('a', 'b')], endsAtMs: clock.now() + H, createdBy: 'a', comment: '' });
+    await s.set(input([eq('a', 'b')], clock.now() + H));
     expect(JSON.parse(await readFile(path.join(dir, 'silences.json'), 'utf8'))).toMatchObject({ version: 1 });
   });
 
