@@ -10,9 +10,14 @@ function parse(text: string) {
   return parseYamlConfig(text, 'am.yml', notificationsConfig);
 }
 
+/** testdata/alertmanager-full.yml, parsed: every section Alertmanager has. */
+function parseFull() {
+  return parse(readFileSync(join(testdata, 'alertmanager-full.yml'), 'utf8'));
+}
+
 describe('notificationsConfig', () => {
   it('reads an alertmanager.yml with every section', () => {
-    const { config, diagnostics } = parse(readFileSync(join(testdata, 'alertmanager-full.yml'), 'utf8'));
+    const { config, diagnostics } = parseFull();
     expect(diagnostics).toEqual([]);
     if (config === undefined) throw new Error('no config');
     expect(config.global.resolve_timeout).toBe(120_000);
@@ -87,110 +92,100 @@ describe('notificationsConfig', () => {
     expect(config?.inhibitRules).toEqual([]);
   });
 
-  const errors: { name: string; yaml: string; want: { path: string; message: string }[] }[] = [
-    {
-      name: 'no route',
-      yaml: 'receivers: [{ name: a }]',
-      want: [{ path: 'route', message: 'no routes provided' }],
-    },
+  /** An alertmanager.yml with `route`, one receiver `a`, and `rest` after them. */
+  const am = (route: string, rest = ''): string => `route: ${route}\nreceivers: [{ name: a }]${rest}`;
+  // Each diagnostic wanted as [path, message].
+  const errors: { name: string; yaml: string; want: [string, string][] }[] = [
+    { name: 'no route', yaml: 'receivers: [{ name: a }]', want: [['route', 'no routes provided']] },
     {
       name: 'root without receiver',
-      yaml: 'route: { group_by: [a] }\nreceivers: [{ name: a }]',
-      want: [{ path: 'route.receiver', message: 'root route must specify a default receiver' }],
+      yaml: am('{ group_by: [a] }'),
+      want: [['route.receiver', 'root route must specify a default receiver']],
     },
     {
       name: 'root with matchers',
-      yaml: 'route: { receiver: a, matchers: [x="1"] }\nreceivers: [{ name: a }]',
-      want: [{ path: 'route', message: 'root route must not have any matchers' }],
+      yaml: am('{ receiver: a, matchers: [x="1"] }'),
+      want: [['route', 'root route must not have any matchers']],
     },
     {
       name: 'root with legacy match',
-      yaml: 'route: { receiver: a, match: { x: "1" } }\nreceivers: [{ name: a }]',
-      want: [{ path: 'route', message: 'root route must not have any matchers' }],
+      yaml: am('{ receiver: a, match: { x: "1" } }'),
+      want: [['route', 'root route must not have any matchers']],
     },
     {
       name: 'root with mute time intervals',
-      yaml: 'route: { receiver: a, mute_time_intervals: [t] }\nreceivers: [{ name: a }]\ntime_intervals: [{ name: t }]',
-      want: [
-        { path: 'route.mute_time_intervals', message: 'root route must not have any mute time intervals' },
-      ],
+      yaml: am('{ receiver: a, mute_time_intervals: [t] }', '\ntime_intervals: [{ name: t }]'),
+      want: [['route.mute_time_intervals', 'root route must not have any mute time intervals']],
     },
     {
       name: 'unknown receiver in a nested route',
-      yaml: 'route: { receiver: a, routes: [{ routes: [{ receiver: b }] }] }\nreceivers: [{ name: a }]',
-      want: [{ path: 'route.routes[0].routes[0].receiver', message: 'undefined receiver "b" used in route' }],
+      yaml: am('{ receiver: a, routes: [{ routes: [{ receiver: b }] }] }'),
+      want: [['route.routes[0].routes[0].receiver', 'undefined receiver "b" used in route']],
     },
     {
       name: 'unknown time interval',
-      yaml: 'route: { receiver: a, routes: [{ active_time_intervals: [x] }] }\nreceivers: [{ name: a }]',
-      want: [
-        {
-          path: 'route.routes[0].active_time_intervals[0]',
-          message: 'undefined time interval "x" used in route',
-        },
-      ],
+      yaml: am('{ receiver: a, routes: [{ active_time_intervals: [x] }] }'),
+      want: [['route.routes[0].active_time_intervals[0]', 'undefined time interval "x" used in route']],
     },
     {
       name: 'duplicate receiver',
       yaml: 'route: { receiver: a }\nreceivers: [{ name: a }, { name: a }]',
-      want: [{ path: 'receivers[1].name', message: 'notification config name "a" is not unique' }],
+      want: [['receivers[1].name', 'notification config name "a" is not unique']],
     },
     {
       name: 'duplicate time interval across both keys',
-      yaml: 'route: { receiver: a }\nreceivers: [{ name: a }]\nmute_time_intervals: [{ name: t }]\ntime_intervals: [{ name: t }]',
-      want: [{ path: 'time_intervals[0].name', message: 'time interval "t" is not unique' }],
+      yaml: am('{ receiver: a }', '\nmute_time_intervals: [{ name: t }]\ntime_intervals: [{ name: t }]'),
+      want: [['time_intervals[0].name', 'time interval "t" is not unique']],
     },
     {
       name: 'group_by with ... and labels',
-      yaml: 'route: { receiver: a, group_by: [..., x] }\nreceivers: [{ name: a }]',
-      want: [
-        {
-          path: 'route.group_by',
-          message: 'cannot have wildcard group_by (`...`) and other labels at the same time',
-        },
-      ],
+      yaml: am('{ receiver: a, group_by: [..., x] }'),
+      want: [['route.group_by', 'cannot have wildcard group_by (`...`) and other labels at the same time']],
     },
     {
       name: 'duplicate group_by label',
-      yaml: 'route: { receiver: a, group_by: [x, x] }\nreceivers: [{ name: a }]',
-      want: [{ path: 'route.group_by[1]', message: 'duplicated label "x" in group_by' }],
+      yaml: am('{ receiver: a, group_by: [x, x] }'),
+      want: [['route.group_by[1]', 'duplicated label "x" in group_by']],
     },
     {
       name: 'zero group_interval',
-      yaml: 'route: { receiver: a, routes: [{ group_interval: 0s }] }\nreceivers: [{ name: a }]',
-      want: [{ path: 'route.routes[0].group_interval', message: 'group_interval cannot be zero' }],
+      yaml: am('{ receiver: a, routes: [{ group_interval: 0s }] }'),
+      want: [['route.routes[0].group_interval', 'group_interval cannot be zero']],
     },
     {
       name: 'bad matcher',
-      yaml: 'route: { receiver: a, routes: [{ matchers: [ok="1", "bad"] }] }\nreceivers: [{ name: a }]',
-      want: [{ path: 'route.routes[0].matchers[1]', message: 'bad matcher format: bad' }],
+      yaml: am('{ receiver: a, routes: [{ matchers: [ok="1", "bad"] }] }'),
+      want: [['route.routes[0].matchers[1]', 'bad matcher format: bad']],
     },
     {
       name: 'bad match_re',
-      yaml: 'route: { receiver: a, routes: [{ match_re: { x: "(" } }] }\nreceivers: [{ name: a }]',
-      want: [{ path: 'route.routes[0].match_re.x', message: 'invalid regular expression "("' }],
+      yaml: am('{ receiver: a, routes: [{ match_re: { x: "(" } }] }'),
+      want: [['route.routes[0].match_re.x', 'invalid regular expression "("']],
     },
     {
       name: 'bad inhibit rule',
-      yaml: 'route: { receiver: a }\nreceivers: [{ name: a }]\ninhibit_rules: [{ source_matchers: ["x"], equal: ["a-b"] }]',
+      yaml: am('{ receiver: a }', '\ninhibit_rules: [{ source_matchers: ["x"], equal: ["a-b"] }]'),
       want: [
-        { path: 'inhibit_rules[0].source_matchers[0]', message: 'bad matcher format: x' },
-        { path: 'inhibit_rules[0].equal[0]', message: 'invalid label name "a-b"' },
+        ['inhibit_rules[0].source_matchers[0]', 'bad matcher format: x'],
+        ['inhibit_rules[0].equal[0]', 'invalid label name "a-b"'],
       ],
     },
     {
       name: 'unknown key',
-      yaml: 'route: { receiver: a, recevier: b }\nreceivers: [{ name: a }]',
-      want: [{ path: 'route.recevier', message: 'unknown key "recevier"' }],
+      yaml: am('{ receiver: a, recevier: b }'),
+      want: [['route.recevier', 'unknown key "recevier"']],
     },
     {
       name: 'bad time interval',
-      yaml: 'route: { receiver: a }\nreceivers: [{ name: a }]\ntime_intervals: [{ name: t, time_intervals: [{ weekdays: [friday:monday] }] }]',
+      yaml: am(
+        '{ receiver: a }',
+        '\ntime_intervals: [{ name: t, time_intervals: [{ weekdays: [friday:monday] }] }]',
+      ),
       want: [
-        {
-          path: 'time_intervals[0].time_intervals[0].weekdays[0]',
-          message: 'start day cannot be before end day: friday:monday',
-        },
+        [
+          'time_intervals[0].time_intervals[0].weekdays[0]',
+          'start day cannot be before end day: friday:monday',
+        ],
       ],
     },
   ];
@@ -198,14 +193,14 @@ describe('notificationsConfig', () => {
     it(`reports ${c.name}`, () => {
       const { config, diagnostics } = parse(c.yaml);
       expect(config).toBeUndefined();
-      expect(diagnostics.map((d) => ({ path: d.path, message: d.message }))).toEqual(c.want);
+      expect(diagnostics.map((d) => [d.path, d.message])).toEqual(c.want);
     });
   }
 });
 
 describe('receiverSendsResolved', () => {
   it('follows send_resolved and the per-integration defaults', () => {
-    const { config } = parse(readFileSync(join(testdata, 'alertmanager-full.yml'), 'utf8'));
+    const { config } = parseFull();
     const byName = Object.fromEntries(
       (config?.receivers ?? []).map((r) => [r.name, receiverSendsResolved(r)]),
     );
@@ -222,7 +217,7 @@ describe('receiverSendsResolved', () => {
 
 describe('receiverGlobals', () => {
   it('hands the set receiver defaults of global: to the integrations', () => {
-    const { config } = parse(readFileSync(join(testdata, 'alertmanager-full.yml'), 'utf8'));
+    const { config } = parseFull();
     expect(receiverGlobals(config!.global)).toEqual({
       smtp_smarthost: 'localhost:25',
       smtp_from: 'alertmanager@example.org',
