@@ -5,9 +5,13 @@
  * into both, in time windows across all series; then a fixed query set (rate, sum by,
  * histogram_quantile, topk, *_over_time, binary matching, a subquery, a 24 h range) runs
  * against both over HTTP on loopback, alternating, and the median latency per query, the ratio
- * and both servers' peak RSS are printed.
+ * and both servers' peak RSS are printed. Queries start once both servers have gone idle after the
+ * load (compaction of the loaded data done).
  *
- *   npm run bench:query -- [--series 10000] [--hours 24] [--runs 5] [--store memory]
+ *   npm run bench:query -- [--series 10000] [--hours 24] [--runs 5] [--store memory] [--profile DIR]
+ *
+ * `--profile DIR` writes a V8 CPU profile of the Kanshi process covering only the queries (not
+ * the load) to DIR/kanshi-queries.cpuprofile (open it in Chrome's DevTools, or sum it by function).
  *
  * Runs on the compiled JS in dist/ (the npm script builds first). Kanshi runs in a child
  * process (a server with MemoryStorage, or the embedded TSDB with --store tsdb) so client and
@@ -17,7 +21,7 @@ import { fork, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -78,8 +82,23 @@ async function serveKanshi() {
   });
   await app.listen({ host: '127.0.0.1', port: 0 });
   process.send({ port: app.server.address().port });
+  let profiler = null;
   process.on('message', async (m) => {
-    if (m === 'stop') {
+    if (m === 'profile-start') {
+      const { Session } = await import('node:inspector/promises');
+      profiler = new Session();
+      profiler.connect();
+      await profiler.post('Profiler.enable');
+      await profiler.post('Profiler.setSamplingInterval', { interval: 200 });
+      await profiler.post('Profiler.start');
+      process.send({ profiling: true });
+    } else if (m === 'profile-stop' && profiler) {
+      const { profile } = await profiler.post('Profiler.stop');
+      await writeFile(join(arg('profile', '.'), 'kanshi-queries.cpuprofile'), JSON.stringify(profile));
+      profiler.disconnect();
+      profiler = null;
+      process.send({ profiled: true });
+    } else if (m === 'stop') {
       await app.close();
       await storage.close();
       if (dir) await rm(dir, { recursive: true, force: true });
@@ -118,6 +137,30 @@ async function waitReady(url, child, what) {
 function peakRssMiB(pid) {
   const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) / 1024 : NaN;
+}
+
+/** CPU seconds (user + system) a process has used so far. */
+function cpuSeconds(pid) {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/**
+ * Waits until both servers are idle (under 5 % of a core for 3 s in a row, at most `maxS`
+ * seconds), so background work on the freshly loaded data (head compaction into blocks) is not
+ * timed as query latency. Returns the seconds waited.
+ */
+async function settle(pids, maxS = 300) {
+  const t0 = performance.now();
+  let last = pids.map(cpuSeconds);
+  let quiet = 0;
+  while (quiet < 3 && performance.now() - t0 < maxS * 1000) {
+    await new Promise((r) => setTimeout(r, 1000));
+    const now = pids.map(cpuSeconds);
+    quiet = now.every((c, i) => c - last[i] < 0.05) ? quiet + 1 : 0;
+    last = now;
+  }
+  return (performance.now() - t0) / 1000;
 }
 
 /** mulberry32 */
@@ -191,9 +234,13 @@ async function main() {
     { stdio: ['ignore', 'ignore', 'ignore'] },
   );
   // Kanshi.
-  const kanshi = fork(fileURLToPath(import.meta.url), ['--serve-kanshi', '--store', store], {
-    stdio: 'inherit',
-  });
+  const kanshi = fork(
+    fileURLToPath(import.meta.url),
+    ['--serve-kanshi', '--store', store, '--profile', arg('profile', '.')],
+    {
+      stdio: 'inherit',
+    },
+  );
   const kanshiPort = await new Promise((resolve, reject) => {
     kanshi.once('message', (m) => resolve(m.port));
     kanshi.once('exit', (code) => reject(new Error(`kanshi exited with ${code}`)));
@@ -259,6 +306,7 @@ async function main() {
       process.stderr.write(`\r\x1b[Kloaded ${samples.toLocaleString('en-US')} samples`);
     }
     process.stderr.write('\n');
+    const settledS = await settle([kanshi.pid, prom.pid]);
 
     const end = endMs / 1000;
     const queries = [
@@ -312,6 +360,19 @@ async function main() {
       const mid = s.length >> 1;
       return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
     };
+    const profileDir = arg('profile', '');
+    const tell = (msg, reply) =>
+      new Promise((resolve) => {
+        const on = (m) => {
+          if (m && m[reply]) {
+            kanshi.off('message', on);
+            resolve();
+          }
+        };
+        kanshi.on('message', on);
+        kanshi.send(msg);
+      });
+    if (profileDir) await tell('profile-start', 'profiling');
     const rows = [];
     for (const q of queries) {
       // One warm-up each; also checks both answer and return as many series.
@@ -328,6 +389,7 @@ async function main() {
       process.stderr.write('.');
     }
     process.stderr.write('\n');
+    if (profileDir) await tell('profile-stop', 'profiled');
     const peakK = peakRssMiB(kanshi.pid);
     const peakP = peakRssMiB(prom.pid);
     const out = [];
@@ -335,8 +397,9 @@ async function main() {
       `query benchmark: ${series.length} series × ${hours} h at 15 s = ${samples.toLocaleString('en-US')} samples, ${runs} runs, kanshi store ${store}, node ${process.version}`,
     );
     out.push(
-      `load (remote_write, ${windowMs / 60_000} min windows): kanshi ${(took.kanshi / 1000).toFixed(1)} s, prometheus ${(took.prometheus / 1000).toFixed(1)} s, encoding ${(took.encode / 1000).toFixed(1)} s`,
+      `load (remote_write, ${windowMs / 60_000} min windows): kanshi ${(took.kanshi / 1000).toFixed(1)} s, prometheus ${(took.prometheus / 1000).toFixed(1)} s, encoding ${(took.encode / 1000).toFixed(1)} s; both idle ${settledS.toFixed(0)} s later`,
     );
+    out.push(`load average (1 min) after the queries: ${loadavg()[0].toFixed(2)} on ${cpus().length} CPUs`);
     out.push('');
     out.push('| query | kanshi median ms | prometheus median ms | kanshi / prometheus |');
     out.push('| --- | ---: | ---: | ---: |');

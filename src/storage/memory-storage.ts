@@ -84,7 +84,11 @@ export class MemoryStorage implements Storage {
           if (from >= to) continue;
           const ts = s.ts.slice(from, to);
           const vs = s.vs.slice(from, to);
-          result.push({ labels: s.labels, iterator: () => new ArrayIterator(ts, vs) });
+          result.push({
+            labels: s.labels,
+            iterator: () => new ArrayIterator(ts, vs),
+            readSamples: () => ({ ts: Float64Array.from(ts), vs }),
+          });
         }
         return Promise.resolve(result);
       },

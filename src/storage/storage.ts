@@ -74,10 +74,26 @@ export interface SampleIterator {
   atV(): number;
 }
 
-/** One selected series. `iterator()` may be called more than once; each starts at the beginning. */
+/**
+ * A series' samples read at once: parallel arrays, ascending by time, `ts` in ms. Values live in a
+ * Float64Array so NaN payloads (the staleness marker) survive. The reader must not write to them:
+ * they may be views of buffers the store or another reader shares.
+ */
+export interface SampleArrays {
+  readonly ts: Float64Array;
+  readonly vs: Float64Array;
+}
+
+/**
+ * One selected series. `iterator()` may be called more than once; each starts at the beginning.
+ * `readSamples()`, when a store offers it, returns exactly what a full pass of `iterator()` yields,
+ * in one call (a bulk read: no per-sample calls); readers take it through
+ * {@link readSeriesSamples}, which falls back to the iterator.
+ */
 export interface Series {
   readonly labels: Labels;
   iterator(): SampleIterator;
+  readSamples?(): SampleArrays;
 }
 
 /** Reads a fixed time range of one store. Close it when done; it may pin resources. */

@@ -1,13 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { XorChunk } from '../chunkenc/xor.js';
 import { labelsFromRecord } from '../model/labels.js';
+import { readIterator, readSeriesSamples } from '../storage/read-samples.js';
 import type { SampleIterator } from '../storage/storage.js';
 import {
   ChunksIterator,
   DeletedIterator,
   MergeIterator,
   SliceIterator,
+  dropDeleted,
   mergeSeriesLists,
+  readChunks,
   type ChunkRef,
 } from './iterators.js';
 
@@ -47,6 +50,41 @@ describe('ChunksIterator', () => {
     expect(it.next()).toBe(true);
     expect(it.atT()).toBe(60);
     expect(it.seek(71)).toBe(false);
+  });
+});
+
+describe('readChunks', () => {
+  const chunks = [chunk([10, 20, 30]), chunk([40, 50]), chunk([60, 70, 80])];
+  const ranges: [number, number][] = [
+    [25, 65],
+    [-Infinity, Infinity],
+    [81, 90],
+    [0, 5],
+    [40, 50],
+    [50, 50],
+    [31, 39],
+    [10, 80],
+  ];
+  for (const [minT, maxT] of ranges)
+    it(`reads what ChunksIterator yields over [${minT}, ${maxT}]`, () => {
+      const want = readIterator(new ChunksIterator(chunks, minT, maxT));
+      const got = readChunks(chunks, minT, maxT);
+      expect(Array.from(got.ts)).toEqual(Array.from(want.ts));
+      expect(Array.from(got.vs)).toEqual(Array.from(want.vs));
+    });
+});
+
+describe('dropDeleted', () => {
+  it('drops what DeletedIterator hides', () => {
+    const ts = [10, 20, 30, 40, 50];
+    const deleted = [
+      { minT: 15, maxT: 30 },
+      { minT: 50, maxT: 50 },
+    ];
+    const got = dropDeleted({ ts: Float64Array.from(ts), vs: Float64Array.from(ts, (t) => t / 10) }, deleted);
+    const want = readIterator(new DeletedIterator(slice(ts), deleted));
+    expect(Array.from(got.ts)).toEqual(Array.from(want.ts));
+    expect(Array.from(got.vs)).toEqual(Array.from(want.vs));
   });
 });
 
@@ -103,5 +141,6 @@ describe('mergeSeriesLists', () => {
     ]);
     expect(merged.map((s) => s.labels)).toEqual([a, b, c]);
     expect(drain(merged[0]!.iterator())).toEqual([10, 20, 30]);
+    expect(Array.from(readSeriesSamples(merged[0]!).ts)).toEqual([10, 20, 30]);
   });
 });

@@ -1,6 +1,8 @@
 import { XorIterator } from '../chunkenc/xor.js';
+import { decodeXorInto } from '../chunkenc/xor-decode.js';
 import { compareLabels } from '../model/labels.js';
-import type { SampleIterator, Series } from '../storage/storage.js';
+import { mergeSampleArrays, readSeriesSamples } from '../storage/read-samples.js';
+import type { SampleArrays, SampleIterator, Series } from '../storage/storage.js';
 
 /**
  * Sample iterators the TSDB composes its query results from: over a list of chunks bounded to a
@@ -99,6 +101,42 @@ export class ChunksIterator implements SampleIterator {
   atV(): number {
     return this.#cur!.atV();
   }
+}
+
+/**
+ * The samples {@link ChunksIterator} yields for the same arguments, decoded at once into fresh
+ * arrays (sized by the chunks' sample counts; the result may be a view of a slightly larger one).
+ */
+export function readChunks(chunks: readonly ChunkRef[], minT: number, maxT: number): SampleArrays {
+  let total = 0;
+  for (const c of chunks) {
+    if (c.minT > maxT) break;
+    if (c.maxT >= minT) total += c.numSamples;
+  }
+  const ts = new Float64Array(total);
+  const vs = new Float64Array(total);
+  let n = 0;
+  for (const c of chunks) {
+    if (c.minT > maxT) break;
+    if (c.maxT < minT || c.numSamples === 0) continue;
+    n = decodeXorInto(c.bytes, c.numSamples, ts, vs, n);
+  }
+  // As the iterator: skip samples before minT, stop at the first after maxT.
+  let from = 0;
+  while (from < n && ts[from]! < minT) from++;
+  let w = from;
+  let r = from;
+  for (; r < n; r++) {
+    const t = ts[r]!;
+    if (t > maxT) break;
+    if (t < minT) continue;
+    if (w !== r) {
+      ts[w] = t;
+      vs[w] = vs[r]!;
+    }
+    w++;
+  }
+  return from === 0 && w === total ? { ts, vs } : { ts: ts.subarray(from, w), vs: vs.subarray(from, w) };
 }
 
 /** Iterates two parallel arrays (times ascending) restricted to [minT, maxT]. */
@@ -252,6 +290,21 @@ export class DeletedIterator implements SampleIterator {
   }
 }
 
+/** The samples of `a` outside every deleted interval, as {@link DeletedIterator} yields them. */
+export function dropDeleted(a: SampleArrays, deleted: readonly Interval[]): SampleArrays {
+  const n = a.ts.length;
+  const ts = new Float64Array(n);
+  const vs = new Float64Array(n);
+  let w = 0;
+  outer: for (let i = 0; i < n; i++) {
+    const t = a.ts[i]!;
+    for (const d of deleted) if (t >= d.minT && t <= d.maxT) continue outer;
+    ts[w] = t;
+    vs[w++] = a.vs[i]!;
+  }
+  return { ts: ts.subarray(0, w), vs: vs.subarray(0, w) };
+}
+
 /**
  * Merges label-sorted series lists from several sources (listed newest first) into one sorted
  * list; series with equal labels are combined with a {@link MergeIterator}.
@@ -275,6 +328,7 @@ export function mergeSeriesLists(lists: readonly (readonly Series[])[]): Series[
       out.push({
         labels: group[0]!.labels,
         iterator: () => new MergeIterator(group.map((g) => g.iterator())),
+        readSamples: () => mergeSampleArrays(group.map(readSeriesSamples)),
       });
     }
     i = j;

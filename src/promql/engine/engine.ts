@@ -8,7 +8,14 @@ import {
   type Labels,
 } from '../../model/labels.js';
 import { isStaleNaN } from '../../model/sample.js';
-import type { Matcher, Queryable, Querier, SelectHints } from '../../storage/storage.js';
+import { readSeriesSamples } from '../../storage/read-samples.js';
+import type {
+  Matcher,
+  Queryable,
+  Querier,
+  SelectHints,
+  Series as StoredSeries,
+} from '../../storage/storage.js';
 import type {
   AggregateExpr,
   BinaryExpr,
@@ -223,37 +230,17 @@ function now(): number {
 }
 
 /**
- * Reused growth buffers of {@link materialize}: a series is read into these and copied out at its
- * exact length, so each series costs one allocation of its size instead of a doubling chain
- * (about three times the bytes, and garbage the collector must then walk).
+ * One selected series read whole (the store's bulk read when it has one), with a copy without
+ * stale markers when it has any; the NaN scan runs only over series that hold a NaN.
  */
-let scratchTs = new Float64Array(1024);
-let scratchVs = new Float64Array(1024);
-
-function materialize(s: {
-  labels: Labels;
-  iterator(): { next(): boolean; atT(): number; atV(): number };
-}): Loaded {
-  const it = s.iterator();
-  let n = 0;
+function materialize(s: StoredSeries): Loaded {
+  const { ts, vs } = readSeriesSamples(s);
+  const n = ts.length;
   let nans = 0;
-  while (it.next()) {
-    if (n === scratchTs.length) {
-      const nts = new Float64Array(n * 2);
-      nts.set(scratchTs);
-      scratchTs = nts;
-      const nvs = new Float64Array(n * 2);
-      nvs.set(scratchVs);
-      scratchVs = nvs;
-    }
-    const v = it.atV();
-    scratchTs[n] = it.atT();
-    scratchVs[n] = v;
+  for (let i = 0; i < n; i++) {
+    const v = vs[i]!;
     if (v !== v) nans++;
-    n++;
   }
-  const ts = scratchTs.slice(0, n);
-  const vs = scratchVs.slice(0, n);
   let stale = 0;
   if (nans > 0) for (let i = 0; i < n; i++) if (isStaleNaN(vs[i]!)) stale++;
   if (stale === 0) return { labels: s.labels, ts, vs, fts: ts, fvs: vs };

@@ -178,13 +178,13 @@ const rangeFns: Record<string, RangeFn> = {
   mad_over_time: (s) => {
     const values = windowValues(s);
     if (values.some((v) => Number.isNaN(v))) return NaN;
-    const median = quantile(0.5, [...values]);
+    const median = quantile(0.5, values);
     return quantile(
       0.5,
       values.map((v) => Math.abs(v - median)),
     );
   },
-  quantile_over_time: (s, _m, _ctx, args) => quantile(scalarArg(args, 0), windowValues(s)),
+  quantile_over_time: (s, _m, _ctx, args) => quantile(scalarArg(args, 0), s.vs, s.lo, s.hi),
   changes: (s) => {
     let n = 0;
     for (let i = s.lo + 1; i < s.hi; i++) {

@@ -6,7 +6,14 @@ import type { Label, Labels } from '../../model/labels.js';
 import type { Matcher, SampleIterator, Series } from '../../storage/storage.js';
 import { ByteReader, ByteWriter, crc32c } from '../encoding.js';
 import { postingsForMatchers, type Postings, type PostingsIndex } from '../index/postings.js';
-import { ChunksIterator, DeletedIterator, type ChunkRef, type Interval } from '../iterators.js';
+import {
+  ChunksIterator,
+  DeletedIterator,
+  dropDeleted,
+  readChunks,
+  type ChunkRef,
+  type Interval,
+} from '../iterators.js';
 import {
   CHUNKS_MAGIC,
   FORMAT_VERSION,
@@ -358,6 +365,10 @@ export class Block implements PostingsIndex {
         iterator: (): SampleIterator => {
           const it = new ChunksIterator(mine, mint, maxt);
           return deleted === undefined ? it : new DeletedIterator(it, deleted);
+        },
+        readSamples: () => {
+          const a = readChunks(mine, mint, maxt);
+          return deleted === undefined ? a : dropDeleted(a, deleted);
         },
       };
     });

@@ -3,10 +3,13 @@ import { SAMPLES_PER_CHUNK } from '../../chunkenc/xor.js';
 import { compareLabels, type Labels } from '../../model/labels.js';
 import type { Appender, AppendRejection, Matcher, SampleIterator, Series } from '../../storage/storage.js';
 import { MemPostings, postingsForMatchers } from '../index/postings.js';
+import { mergeSampleArrays } from '../../storage/read-samples.js';
 import {
   ChunksIterator,
   DeletedIterator,
+  dropDeleted,
   MergeIterator,
+  readChunks,
   SliceIterator,
   type Interval,
 } from '../iterators.js';
@@ -400,6 +403,12 @@ export class Head {
           it = new MergeIterator([it, new SliceIterator(ooo.ts, ooo.vs)]);
         if (deleted !== undefined) it = new DeletedIterator(it, deleted);
         return it;
+      },
+      readSamples: () => {
+        let a = readChunks(chunks, mint, maxt);
+        if (ooo !== null && ooo.ts.length > 0)
+          a = mergeSampleArrays([a, { ts: Float64Array.from(ooo.ts), vs: ooo.vs }]);
+        return deleted === undefined ? a : dropDeleted(a, deleted);
       },
     };
   }
