@@ -1,7 +1,7 @@
-import { mkdir, open, readFile, rename } from 'node:fs/promises';
-import path from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { errorMessage } from '../base/errors.js';
 import type { Logger } from '../base/logger.js';
+import { writeFileDurably } from '../wal/durable-file.js';
 
 /**
  * What was last sent per aggregation group and receiver (Alertmanager's notification log, nflog), and
@@ -115,22 +115,10 @@ export interface NotificationLogSnapshot {
  * when missing. Rejects on I/O errors.
  */
 export async function saveNotificationLog(file: string, log: NotificationLog): Promise<void> {
-  const tmp = `${file}.tmp`;
-  await mkdir(path.dirname(file), { recursive: true });
-  const fh = await open(tmp, 'w', 0o600);
-  try {
-    await fh.writeFile(JSON.stringify({ version: 1, ...log.snapshot() }));
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  await rename(tmp, file);
-  const dir = await open(path.dirname(file), 'r');
-  try {
-    await dir.sync();
-  } finally {
-    await dir.close();
-  }
+  await writeFileDurably(file, JSON.stringify({ version: 1, ...log.snapshot() }), {
+    mode: 0o600,
+    isMkdir: true,
+  });
 }
 
 /**

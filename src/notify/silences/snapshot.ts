@@ -1,7 +1,7 @@
-import { open, readFile, rename } from 'node:fs/promises';
-import path from 'node:path';
+import { readFile, rename } from 'node:fs/promises';
 import { errorMessage } from '../../base/errors.js';
 import type { Logger } from '../../base/logger.js';
+import { writeFileDurably } from '../../wal/durable-file.js';
 import type { MaintenanceWindow, Recurrence } from './maintenance.js';
 import type { SilenceMatcher } from './matcher.js';
 import type { Silence } from './silence.js';
@@ -23,22 +23,7 @@ const VERSION = 1;
 
 /** Writes `snap` to `file` atomically (see the module comment). Rejects on I/O errors. */
 export async function writeSnapshot(file: string, snap: Snapshot): Promise<void> {
-  const tmp = `${file}.tmp`;
-  const body = JSON.stringify({ version: VERSION, ...snap });
-  const fh = await open(tmp, 'w', 0o600);
-  try {
-    await fh.writeFile(body);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  await rename(tmp, file);
-  const dir = await open(path.dirname(file), 'r');
-  try {
-    await dir.sync();
-  } finally {
-    await dir.close();
-  }
+  await writeFileDurably(file, JSON.stringify({ version: VERSION, ...snap }), { mode: 0o600 });
 }
 
 /**

@@ -1,8 +1,8 @@
-import { open, readFile, rename, writeFile } from 'node:fs/promises';
-import path from 'node:path';
+import { readFile, rename } from 'node:fs/promises';
 import type { z } from 'zod';
 import { AppError, errorMessage } from '../../base/errors.js';
 import type { Logger } from '../../base/logger.js';
+import { writeFileDurably } from '../../wal/durable-file.js';
 
 /**
  * The JSON snapshot files monitors keep their state in across restarts. A write replaces the file
@@ -19,22 +19,8 @@ export type SnapshotRead =
 
 /** Writes `value` as JSON to `file` atomically. Rejects with AppError `io` naming the file. */
 export async function writeSnapshot(file: string, value: unknown): Promise<void> {
-  const tmp = `${file}.tmp`;
   try {
-    await writeFile(tmp, `${JSON.stringify(value)}\n`);
-    const fh = await open(tmp, 'r+');
-    try {
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    await rename(tmp, file);
-    const dir = await open(path.dirname(file), 'r');
-    try {
-      await dir.sync();
-    } finally {
-      await dir.close();
-    }
+    await writeFileDurably(file, `${JSON.stringify(value)}\n`);
   } catch (e) {
     throw new AppError('io', `write snapshot ${file}: ${errorMessage(e)}`, { cause: e });
   }
