@@ -12,8 +12,8 @@ import { useSpawnHelper } from '../checks/run-command.js';
 import { SpawnHelper } from '../checks/spawn-helper.js';
 import type { Logger } from '../base/logger.js';
 import { Registry } from '../exposition/registry.js';
-import type { LoadedConfig } from '../server/config/load.js';
 import { splitHostPort } from '../base/host-port.js';
+import type { AgentStartConfig } from './agent-config.js';
 import { untilSignal } from './signals.js';
 
 /**
@@ -21,11 +21,12 @@ import { untilSignal } from './signals.js';
  * remote_write receiver), and serve what was collected at /metrics for pull mode.
  */
 export async function runShippingAgent(args: {
-  loaded: LoadedConfig;
+  config: AgentStartConfig;
   values: { data?: string | undefined; listen?: string | undefined };
   logger: Logger;
 }): Promise<number> {
-  const { loaded, values, logger } = args;
+  const { values, logger } = args;
+  const { agent: config, baseDir } = args.config;
   // The agent allocates in short bursts (a job run, a shipment) that V8 answers by growing the young
   // generation up to 2 × 16 MiB, which it keeps. Held at its initial 2 × 1 MiB: the same as
   // node --max-semi-space-size=1, which cannot be set once the heap exists, while the growth
@@ -38,16 +39,15 @@ export async function runShippingAgent(args: {
   const helper = await SpawnHelper.start();
   useSpawnHelper(helper);
   if (!helper) logger.warn({}, 'spawn helper unavailable (no /usr/bin/perl); forking commands directly');
-  const kanshi = loaded.config!;
-  const config = kanshi.agent;
   const shipper = config.shipper ?? {
     url: 'http://127.0.0.1:9800',
     headers: {},
     timeout: 30_000,
     queue: { max_bytes: 512 * 1024 * 1024, max_age: 24 * 3_600_000 },
     max_backoff: 60_000,
+    batch_window: 5_000,
   };
-  const dataDir = path.resolve(loaded.baseDir, values.data ?? kanshi.server.data_dir);
+  const dataDir = path.resolve(baseDir, values.data ?? args.config.dataDir);
   const registry = new Registry();
   const queue = await DiskQueue.open({
     dir: path.join(dataDir, 'agent-queue'),
@@ -80,11 +80,11 @@ export async function runShippingAgent(args: {
     logger,
     registry,
   });
-  const sink = new ShippingSink(queue, logger);
+  const sink = new ShippingSink(queue, logger, { flushDelayMs: shipper.batch_window });
   const agent = new Agent({
     config,
     hostname: config.hostname ?? os.hostname(),
-    baseDir: loaded.baseDir,
+    baseDir,
     baseEnv: process.env,
     clock: systemClock,
     logger,

@@ -144,6 +144,11 @@ const shipper = z.strictObject({
     })
     .default({ max_bytes: 512 * 1024 * 1024, max_age: 24 * 3_600_000 }),
   max_backoff: positiveDurationMs.default(60_000),
+  /**
+   * How long job runs are gathered into one queued batch (one fsync, one request); `0s` queues
+   * every run on its own. Prometheus's remote-write queue waits 5 s (batch_send_deadline) too.
+   */
+  batch_window: durationMs.default(5_000),
 });
 
 /** The agent section. Every list may be empty; with nothing configured the agent collects host metrics. */
