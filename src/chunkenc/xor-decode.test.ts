@@ -2,18 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { STALE_NAN } from '../model/sample.js';
 import { XorChunk, XorIterator } from './xor.js';
 import { decodeXorInto } from './xor-decode.js';
-
-/** mulberry32, so a failure reproduces. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from '../../test/support/prng.js';
 
 /** The 64 bits of each value, as hex, so NaN payloads are compared too. */
 function bitsOf(vs: Float64Array): string[] {
@@ -64,7 +53,7 @@ const cases: { name: string; start: number; n: number; gen: Gen }[] = [
 describe('decodeXorInto', () => {
   for (const c of cases)
     it(`decodes ${c.name} bit for bit as XorIterator does`, () => {
-      const r = rng(c.n);
+      const r = prng(c.n);
       const chunk = new XorChunk();
       let t = c.start;
       for (let i = 0; i < c.n; i++) {

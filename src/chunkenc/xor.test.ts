@@ -2,18 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { STALE_NAN, isStaleNaN } from '../model/sample.js';
 import { BitReader, BitWriter } from './bstream.js';
 import { XorChunk, XorIterator } from './xor.js';
-
-/** A small seeded PRNG (mulberry32) so failures reproduce. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from '../../test/support/prng.js';
 
 const dv = new DataView(new ArrayBuffer(8));
 function bits(v: number): bigint {
@@ -45,7 +34,7 @@ function roundTrip(ts: readonly number[], vs: Float64Array): { ts: number[]; vs:
 
 describe('BitWriter and BitReader', () => {
   it('read back random widths and values', () => {
-    const r = rng(7);
+    const r = prng(7);
     const items: [number, number][] = [];
     const w = new BitWriter(1);
     for (let i = 0; i < 5000; i++) {
@@ -104,7 +93,7 @@ describe('XorChunk', () => {
 
   it('round-trips random series of many shapes (seeded)', () => {
     for (let seed = 1; seed <= 200; seed++) {
-      const r = rng(seed);
+      const r = prng(seed);
       const n = 1 + Math.floor(r() * 300);
       const ts: number[] = [];
       const vs = new Float64Array(n);
@@ -175,7 +164,7 @@ describe('XorChunk', () => {
   it('stores a node_exporter-like workload in well under 2 bytes a sample', () => {
     // Half the series of a node_exporter are constant (sizes, info, limits), a third are counters
     // with small integer increments, the rest gauges in pages; scrapes are regular with rare jitter.
-    const r = rng(42);
+    const r = prng(42);
     let bytes = 0;
     let samples = 0;
     for (let s = 0; s < 300; s++) {

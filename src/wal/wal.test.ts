@@ -11,6 +11,7 @@ import {
   segmentName,
   type WalPosition,
 } from './wal.js';
+import { prng } from '../../test/support/prng.js';
 
 let dir: string;
 beforeEach(async () => {
@@ -25,18 +26,6 @@ function rec(i: number, len = 10 + (i % 37)): Uint8Array {
   const out = new Uint8Array(len);
   for (let k = 0; k < len; k++) out[k] = (i * 31 + k * 7) & 0xff;
   return out;
-}
-
-/** A small deterministic PRNG (mulberry32) so failures reproduce. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 async function readAll(wal: Wal, from: WalPosition = wal.start()): Promise<Uint8Array[]> {
@@ -202,7 +191,7 @@ describe('Wal.repairAt', () => {
 
 describe('Wal crash recovery', { timeout: 30_000 }, () => {
   it('keeps every synced record when the last segment is cut at any byte offset', async () => {
-    const random = rng(42);
+    const random = prng(42);
     const synced = Array.from({ length: 40 }, (_, i) => rec(i));
     const unsynced = Array.from({ length: 40 }, (_, i) => rec(100 + i));
     // One reference log; each trial copies its last segment and cuts it.

@@ -4,16 +4,9 @@ import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { TSDB } from '../../src/tsdb/tsdb.js';
 import { runWriterAndKill } from '../support/crash-writer.js';
+import { prng } from '../support/prng.js';
 import { CRASH_OPTIONS, CRASH_SERIES } from './tsdb-crash.child.js';
-import {
-  freePort,
-  isBuilt,
-  postWrite,
-  prng,
-  startKanshi,
-  testSeries,
-  writeBody,
-} from './tsdb-server.helper.js';
+import { freePort, isBuilt, postWrite, startKanshi, testSeries, writeBody } from './tsdb-server.helper.js';
 
 const child = resolve(import.meta.dirname, 'tsdb-crash.child.ts');
 const dirs: string[] = [];

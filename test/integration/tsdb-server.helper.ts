@@ -113,15 +113,3 @@ export async function postWrite(url: string, body: Uint8Array, timeoutMs = 5000)
     return 0;
   }
 }
-
-/** Deterministic pseudo-random numbers in [0, 1) (mulberry32), so a failing run can be replayed. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}

@@ -1,6 +1,7 @@
 import { labelsFromRecord, type Labels } from '../../src/model/labels.js';
 import { STALE_NAN } from '../../src/model/sample.js';
 import { encodeWriteRequest, type TimeSeries } from '../../src/remotewrite/write-request.js';
+import { prng } from './prng.js';
 
 /**
  * One deterministic data set for comparing Kanshi's PromQL with Prometheus's: counters with
@@ -21,18 +22,6 @@ export interface DatasetSeries {
   readonly labels: Labels;
   readonly ts: number[];
   readonly vs: Float64Array;
-}
-
-/** mulberry32: a small deterministic PRNG in [0, 1). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Options of {@link generateDataset}. */

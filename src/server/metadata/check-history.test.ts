@@ -13,6 +13,7 @@ import {
 } from '../ingest/check-results.js';
 import { SqliteCheckResultStore } from './check-history.js';
 import { MetadataDb } from './db.js';
+import { prng } from '../../../test/support/prng.js';
 
 const clock: Clock = { now: () => 5_000, sleep: () => Promise.resolve() };
 
@@ -341,14 +342,7 @@ describe('SqliteCheckResultStore.availability over days', () => {
   });
 
   it('answers as a store without cache after every kind of write', async () => {
-    // Deterministic PRNG (mulberry32), so a failure replays.
-    let seed = 12_345;
-    const rand = () => {
-      seed = (seed + 0x6d2b79f5) | 0;
-      let x = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-      x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
-      return ((x ^ (x >>> 14)) >>> 0) / 4_294_967_296;
-    };
+    const rand = prng(12_345);
     const statuses: CheckStatus[] = ['OK', 'OK', 'OK', 'WARNING', 'CRITICAL', 'UNKNOWN'];
     let now = T0;
     const clock: Clock = { now: () => now, sleep: () => Promise.resolve() };
