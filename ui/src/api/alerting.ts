@@ -4,6 +4,7 @@
  * windows, alert history, check monitors and availability. Every call takes an AbortSignal.
  */
 import type { RuleAlert, SilenceMatcher, SilenceState } from '../lib/alerts.js';
+import type { NewMaintenanceWindow } from '../lib/maintenance.js';
 import { ApiError, apiGet, type CheckStatus, type Metric } from './prom.js';
 
 /** An alert as API v2 returns it. */
@@ -135,7 +136,10 @@ export interface MonitorAlert {
   readonly acknowledged: { readonly by: string; readonly comment: string; readonly at: number } | null;
 }
 
-/** Fetches a plain-JSON API (API v2); errors carry Alertmanager's text body when it has one. */
+/**
+ * Fetches a plain-JSON API (API v2, maintenance windows); errors carry Alertmanager's text body
+ * or the `error` of Kanshi's envelope when there is one.
+ */
 async function plainJson<T>(url: string, init: RequestInit = {}): Promise<T> {
   const res = await fetch(url, init);
   const text = await res.text();
@@ -151,7 +155,9 @@ async function plainJson<T>(url: string, init: RequestInit = {}): Promise<T> {
         ? body
         : typeof (body as { message?: unknown } | undefined)?.message === 'string'
           ? (body as { message: string }).message
-          : `${res.status} ${res.statusText} from ${url.split('?', 1)[0] ?? url}`;
+          : typeof (body as { error?: unknown } | undefined)?.error === 'string'
+            ? (body as { error: string }).error
+            : `${res.status} ${res.statusText} from ${url.split('?', 1)[0] ?? url}`;
     throw new ApiError(res.status, 'http', message);
   }
   return body as T;
@@ -209,6 +215,20 @@ export function fetchMaintenanceWindows(
   signal?: AbortSignal,
 ): Promise<readonly MaintenanceWindow[]> {
   return plainJson(`/api/kanshi/v1/maintenance-windows?next=${next}`, signal ? { signal } : {});
+}
+
+/** Creates a maintenance window (body as lib/maintenance.ts builds it); resolves with it stored. */
+export function createMaintenanceWindow(body: NewMaintenanceWindow): Promise<MaintenanceWindow> {
+  return plainJson('/api/kanshi/v1/maintenance-windows', {
+    method: 'POST',
+    body: JSON.stringify(body),
+    headers: { 'content-type': 'application/json' },
+  });
+}
+
+/** Deletes a maintenance window. */
+export async function deleteMaintenanceWindow(id: string): Promise<void> {
+  await plainJson(`/api/kanshi/v1/maintenance-windows/${encodeURIComponent(id)}`, { method: 'DELETE' });
 }
 
 /** The rule groups with their rules' state, last evaluation and errors. */

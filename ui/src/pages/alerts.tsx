@@ -1,6 +1,7 @@
-import { useState, type FormEvent } from 'react';
+import { useState } from 'react';
 import {
   createSilence,
+  deleteMaintenanceWindow,
   expireSilence,
   fetchAlertGroups,
   fetchMaintenanceWindows,
@@ -27,29 +28,22 @@ import {
   parseDurationMs,
   sortSilences,
   type RuleAlert,
-  type SilenceMatcher,
 } from '../lib/alerts.js';
 import { useAsync } from '../use-async.js';
 import { LIVE_REFRESH_MS } from './host-table.js';
-import { LiveStatus } from './live-status.js';
-
-const AUTHOR_KEY = 'kanshi.author';
-
-function savedAuthor(): string {
-  try {
-    return localStorage.getItem(AUTHOR_KEY) ?? '';
-  } catch {
-    return '';
-  }
-}
-
-function saveAuthor(author: string): void {
-  try {
-    localStorage.setItem(AUTHOR_KEY, author);
-  } catch {
-    // Private mode: not remembered.
-  }
-}
+import { MaintenanceForm } from './maintenance-form.js';
+import { MatcherEditor, toRows, type MatcherRow } from './matcher-editor.js';
+import {
+  errorText,
+  ListTable,
+  LivePageHead,
+  LoadedSection,
+  Problem,
+  saveAuthor,
+  savedAuthor,
+  SignedForm,
+  useFormAction,
+} from './page-parts.js';
 
 function Time({ iso }: { iso: string }) {
   const { formatAgo, formatDateTime } = useI18n();
@@ -219,17 +213,6 @@ function PendingAlerts({ alerts }: { alerts: readonly RuleAlert[] }) {
   );
 }
 
-interface MatcherRow extends SilenceMatcher {
-  readonly key: number;
-}
-
-const OPERATORS = ['=', '!=', '=~', '!~'] as const;
-
-function operatorOf(m: SilenceMatcher): (typeof OPERATORS)[number] {
-  if (m.isEqual) return m.isRegex ? '=~' : '=';
-  return m.isRegex ? '!~' : '!=';
-}
-
 /** The silence form, prefilled with `labels` as equality matchers. */
 function SilenceForm({
   labels,
@@ -241,113 +224,51 @@ function SilenceForm({
   onCancel: () => void;
 }) {
   const { t, formatDateTime } = useI18n();
-  const [rows, setRows] = useState<MatcherRow[]>(() =>
-    matchersFromLabels(labels).map((m, i) => ({ ...m, key: i })),
-  );
+  const [rows, setRows] = useState<MatcherRow[]>(() => toRows(matchersFromLabels(labels)));
   const [duration, setDuration] = useState('2h');
-  const [author, setAuthor] = useState(savedAuthor);
-  const [comment, setComment] = useState('');
-  const [problem, setProblem] = useState<string | undefined>();
-  const [isSaving, setSaving] = useState(false);
+  const author = useState(savedAuthor);
+  const comment = useState('');
+  const action = useFormAction();
   const durationMs = parseDurationMs(duration);
 
-  const update = (key: number, patch: Partial<SilenceMatcher>): void =>
-    setRows((rs) => rs.map((r) => (r.key === key ? { ...r, ...patch } : r)));
-
-  const submit = (e: FormEvent): void => {
-    e.preventDefault();
+  const submit = (): void => {
     const matchers = rows.filter((r) => r.name.trim() !== '');
-    if (matchers.length === 0) return setProblem(t('silence.needMatcher'));
-    if (durationMs === undefined) return setProblem(t('silence.badDuration'));
-    if (author.trim() === '' || comment.trim() === '') return setProblem(t('silence.needAuthor'));
+    if (matchers.length === 0) return action.setProblem(t('silence.needMatcher'));
+    if (durationMs === undefined) return action.setProblem(t('silence.badDuration'));
+    const [by, why] = [author[0].trim(), comment[0].trim()];
+    if (by === '' || why === '') return action.setProblem(t('silence.needAuthor'));
     const now = Date.now();
-    setSaving(true);
-    setProblem(undefined);
-    saveAuthor(author.trim());
-    createSilence({
-      matchers: matchers.map(({ name, value, isRegex, isEqual }) => ({
-        name: name.trim(),
-        value,
-        isRegex,
-        isEqual,
-      })),
-      startsAt: new Date(now).toISOString(),
-      endsAt: new Date(now + durationMs).toISOString(),
-      createdBy: author.trim(),
-      comment: comment.trim(),
-    }).then(
-      (id) => {
-        setSaving(false);
-        onDone(id);
-      },
-      (err: unknown) => {
-        setSaving(false);
-        setProblem(t('silence.failed', { message: err instanceof Error ? err.message : String(err) }));
-      },
+    saveAuthor(by);
+    action.run(
+      () =>
+        createSilence({
+          matchers: matchers.map(({ name, value, isRegex, isEqual }) => ({
+            name: name.trim(),
+            value,
+            isRegex,
+            isEqual,
+          })),
+          startsAt: new Date(now).toISOString(),
+          endsAt: new Date(now + durationMs).toISOString(),
+          createdBy: by,
+          comment: why,
+        }),
+      onDone,
     );
   };
 
   return (
-    <form
-      className="silence-form"
+    <SignedForm
+      id="silence-form"
+      title={t('silence.new')}
+      submitLabel={t('silence.create')}
+      action={action}
+      author={author}
+      comment={comment}
       onSubmit={submit}
-      aria-labelledby="silence-form-title"
-      data-testid="silence-form"
+      onCancel={onCancel}
     >
-      <h2 id="silence-form-title">{t('silence.new')}</h2>
-      <fieldset>
-        <legend>{t('silence.matchers')}</legend>
-        {rows.map((r) => (
-          <div key={r.key} className="matcher-row" data-testid="matcher">
-            <input
-              aria-label={t('silence.name')}
-              value={r.name}
-              onChange={(e) => update(r.key, { name: e.target.value })}
-            />
-            <select
-              aria-label={t('silence.operator')}
-              value={operatorOf(r)}
-              onChange={(e) =>
-                update(r.key, {
-                  isEqual: !e.target.value.startsWith('!'),
-                  isRegex: e.target.value.endsWith('~'),
-                })
-              }
-            >
-              {OPERATORS.map((o) => (
-                <option key={o} value={o}>
-                  {o}
-                </option>
-              ))}
-            </select>
-            <input
-              aria-label={t('silence.value')}
-              value={r.value}
-              onChange={(e) => update(r.key, { value: e.target.value })}
-            />
-            <button type="button" onClick={() => setRows((rs) => rs.filter((x) => x.key !== r.key))}>
-              {t('silence.remove')}
-            </button>
-          </div>
-        ))}
-        <button
-          type="button"
-          onClick={() =>
-            setRows((rs) => [
-              ...rs,
-              {
-                key: Math.max(-1, ...rs.map((x) => x.key)) + 1,
-                name: '',
-                value: '',
-                isEqual: true,
-                isRegex: false,
-              },
-            ])
-          }
-        >
-          {t('silence.addMatcher')}
-        </button>
-      </fieldset>
+      <MatcherEditor rows={rows} onChange={setRows} />
       <label>
         {t('silence.duration')}
         <input
@@ -364,28 +285,7 @@ function SilenceForm({
           </span>
         )}
       </label>
-      <label>
-        {t('silence.author')}
-        <input name="author" value={author} onChange={(e) => setAuthor(e.target.value)} autoComplete="name" />
-      </label>
-      <label>
-        {t('silence.comment')}
-        <textarea name="comment" value={comment} onChange={(e) => setComment(e.target.value)} rows={2} />
-      </label>
-      {problem !== undefined && (
-        <p className="error" role="alert">
-          {problem}
-        </p>
-      )}
-      <div className="actions">
-        <button type="submit" disabled={isSaving}>
-          {t('silence.create')}
-        </button>{' '}
-        <button type="button" onClick={onCancel}>
-          {t('silence.cancel')}
-        </button>
-      </div>
-    </form>
+    </SignedForm>
   );
 }
 
@@ -401,72 +301,56 @@ function SilenceTable({ silences, onChange }: { silences: readonly Silence[]; on
   if (silences.length === 0) return <p className="empty">{t('silences.none')}</p>;
   return (
     <>
-      {problem !== undefined && (
-        <p className="error" role="alert">
-          {problem}
-        </p>
-      )}
-      <div className="table-wrap">
-        <table className="silences">
-          <thead>
-            <tr>
-              <th scope="col">{t('silences.state')}</th>
-              <th scope="col">{t('silence.matchers')}</th>
-              <th scope="col">{t('silences.starts')}</th>
-              <th scope="col">{t('silences.endsAt')}</th>
-              <th scope="col">{t('silences.createdBy')}</th>
-              <th scope="col">{t('silence.comment')}</th>
-              <th scope="col">
-                <span className="sr-only">{t('silences.expire')}</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {sortSilences(silences).map((s) => (
-              <tr key={s.id} data-silence={s.id} data-state={s.status.state}>
-                <td>
-                  <span className={`badge silence-${s.status.state}`}>
-                    {t(SILENCE_STATE[s.status.state])}
-                  </span>
-                </td>
-                <td className="labels">
-                  {s.matchers.map((m, i) => (
-                    <span key={i} className="tag">
-                      {formatMatcher(m)}
-                    </span>
-                  ))}
-                </td>
-                <td>
-                  <Time iso={s.startsAt} />
-                </td>
-                <td>
-                  <Time iso={s.endsAt} />
-                </td>
-                <td>{s.createdBy}</td>
-                <td>{s.comment}</td>
-                <td>
-                  {s.status.state !== 'expired' && (
-                    <button
-                      type="button"
-                      onClick={() => {
-                        expireSilence(s.id).then(onChange, (err: unknown) =>
-                          setProblem(
-                            t('silence.failed', {
-                              message: err instanceof Error ? err.message : String(err),
-                            }),
-                          ),
-                        );
-                      }}
-                    >
-                      {t('silences.expire')}
-                    </button>
-                  )}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <Problem message={problem} />
+      <ListTable
+        className="silences"
+        columns={[
+          t('silences.state'),
+          t('silence.matchers'),
+          t('silences.starts'),
+          t('silences.endsAt'),
+          t('silences.createdBy'),
+          t('silence.comment'),
+        ]}
+        actionLabel={t('silences.expire')}
+      >
+        {sortSilences(silences).map((s) => (
+          <tr key={s.id} data-silence={s.id} data-state={s.status.state}>
+            <td>
+              <span className={`badge silence-${s.status.state}`}>{t(SILENCE_STATE[s.status.state])}</span>
+            </td>
+            <td className="labels">
+              {s.matchers.map((m, i) => (
+                <span key={i} className="tag">
+                  {formatMatcher(m)}
+                </span>
+              ))}
+            </td>
+            <td>
+              <Time iso={s.startsAt} />
+            </td>
+            <td>
+              <Time iso={s.endsAt} />
+            </td>
+            <td>{s.createdBy}</td>
+            <td>{s.comment}</td>
+            <td>
+              {s.status.state !== 'expired' && (
+                <button
+                  type="button"
+                  onClick={() => {
+                    expireSilence(s.id).then(onChange, (err: unknown) =>
+                      setProblem(t('silence.failed', { message: errorText(err) })),
+                    );
+                  }}
+                >
+                  {t('silences.expire')}
+                </button>
+              )}
+            </td>
+          </tr>
+        ))}
+      </ListTable>
     </>
   );
 }
@@ -479,58 +363,78 @@ function describeRecurrence(r: MaintenanceWindow['recurrence']): string {
   return parts.length === 0 ? kind : `${kind} (${parts.join(', ')})`;
 }
 
-function MaintenanceTable({ windows }: { windows: readonly MaintenanceWindow[] }) {
+function MaintenanceTable({
+  windows,
+  onDeleted,
+}: {
+  windows: readonly MaintenanceWindow[];
+  onDeleted: (id: string) => void;
+}) {
   const { t, formatDateTime } = useI18n();
+  const [problem, setProblem] = useState<string | undefined>();
   if (windows.length === 0) return <p className="empty">{t('maintenance.none')}</p>;
   return (
-    <div className="table-wrap">
-      <table className="maintenance">
-        <thead>
-          <tr>
-            <th scope="col">{t('silences.state')}</th>
-            <th scope="col">{t('silence.matchers')}</th>
-            <th scope="col">{t('maintenance.recurrence')}</th>
-            <th scope="col">{t('maintenance.duration')}</th>
-            <th scope="col">{t('maintenance.next')}</th>
-            <th scope="col">{t('silence.comment')}</th>
-          </tr>
-        </thead>
-        <tbody>
-          {windows.map((w) => (
-            <tr key={w.id} data-window={w.id}>
-              <td>
-                {w.status.state === 'active'
-                  ? t('maintenance.active', {
-                      time: formatDateTime(Date.parse(w.status.activeUntil ?? '')),
-                    })
-                  : t(w.status.state === 'scheduled' ? 'maintenance.scheduled' : 'maintenance.expired')}
-              </td>
-              <td className="labels">
-                {w.matchers.map((m, i) => (
-                  <span key={i} className="tag">
-                    {formatMatcher(m)}
-                  </span>
+    <>
+      <Problem message={problem} />
+      <ListTable
+        className="maintenance"
+        columns={[
+          t('silences.state'),
+          t('silence.matchers'),
+          t('maintenance.recurrence'),
+          t('maintenance.duration'),
+          t('maintenance.next'),
+          t('silence.comment'),
+        ]}
+        actionLabel={t('maintenance.delete')}
+      >
+        {windows.map((w) => (
+          <tr key={w.id} data-window={w.id}>
+            <td>
+              {w.status.state === 'active'
+                ? t('maintenance.active', {
+                    time: formatDateTime(Date.parse(w.status.activeUntil ?? '')),
+                  })
+                : t(w.status.state === 'scheduled' ? 'maintenance.scheduled' : 'maintenance.expired')}
+            </td>
+            <td className="labels">
+              {w.matchers.map((m, i) => (
+                <span key={i} className="tag">
+                  {formatMatcher(m)}
+                </span>
+              ))}
+            </td>
+            <td>
+              {describeRecurrence(w.recurrence)} <span className="muted small">{w.timeZone}</span>
+            </td>
+            <td>{w.duration}</td>
+            <td>
+              <ul className="plain">
+                {w.nextWindows.map((n) => (
+                  <li key={n.startsAt}>
+                    <time dateTime={n.startsAt}>{formatDateTime(Date.parse(n.startsAt))}</time>
+                  </li>
                 ))}
-              </td>
-              <td>
-                {describeRecurrence(w.recurrence)} <span className="muted small">{w.timeZone}</span>
-              </td>
-              <td>{w.duration}</td>
-              <td>
-                <ul className="plain">
-                  {w.nextWindows.map((n) => (
-                    <li key={n.startsAt}>
-                      <time dateTime={n.startsAt}>{formatDateTime(Date.parse(n.startsAt))}</time>
-                    </li>
-                  ))}
-                </ul>
-              </td>
-              <td>{w.comment}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+              </ul>
+            </td>
+            <td>{w.comment}</td>
+            <td>
+              <button
+                type="button"
+                onClick={() => {
+                  deleteMaintenanceWindow(w.id).then(
+                    () => onDeleted(w.id),
+                    (err: unknown) => setProblem(t('silence.failed', { message: errorText(err) })),
+                  );
+                }}
+              >
+                {t('maintenance.delete')}
+              </button>
+            </td>
+          </tr>
+        ))}
+      </ListTable>
+    </>
   );
 }
 
@@ -587,7 +491,8 @@ function RulesTable({ groups }: { groups: readonly RuleGroup[] }) {
 export default function AlertsPage() {
   const { t } = useI18n();
   const [silenceFor, setSilenceFor] = useState<Metric | undefined>();
-  const [created, setCreated] = useState<string | undefined>();
+  const [isWindowFormOpen, setWindowFormOpen] = useState(false);
+  const [notice, setNotice] = useState<{ key: MessageKey; id: string; testId: string } | undefined>();
   const live = { refreshMs: LIVE_REFRESH_MS };
   // One load per section, so an API that fails leaves the others readable.
   const alerts = useAsync(
@@ -608,23 +513,19 @@ export default function AlertsPage() {
     rules.reload();
   };
   const openForm = (labels: Metric): void => {
-    setCreated(undefined);
+    setNotice(undefined);
     setSilenceFor(labels);
+  };
+  const done = (key: MessageKey, id: string, testId: string): void => {
+    setNotice({ key, id, testId });
+    reloadAll();
   };
   return (
     <>
-      <header className="page-head">
-        <h1>{t('alerts.title')}</h1>
-        <LiveStatus
-          updatedAt={alerts.updatedAt}
-          refreshMs={LIVE_REFRESH_MS}
-          isLoading={alerts.isLoading}
-          onRefresh={reloadAll}
-        />
-      </header>
-      {created !== undefined && (
-        <p className="notice" role="status" data-testid="silence-created">
-          {t('silence.created', { id: created })}
+      <LivePageHead title={t('alerts.title')} state={alerts} onRefresh={reloadAll} />
+      {notice !== undefined && (
+        <p className="notice" role="status" data-testid={notice.testId}>
+          {t(notice.key, { id: notice.id })}
         </p>
       )}
       {silenceFor !== undefined && (
@@ -634,31 +535,57 @@ export default function AlertsPage() {
           onCancel={() => setSilenceFor(undefined)}
           onDone={(id) => {
             setSilenceFor(undefined);
-            setCreated(id);
-            reloadAll();
+            done('silence.created', id, 'silence-created');
           }}
         />
       )}
-      <section aria-labelledby="al-active">
-        <h2 id="al-active">{t('alerts.active')}</h2>
-        <AsyncView state={alerts}>{(d) => <AlertGroups groups={d.groups} onSilence={openForm} />}</AsyncView>
-      </section>
-      <section aria-labelledby="al-pending">
-        <h2 id="al-pending">{t('alerts.pending')}</h2>
-        <AsyncView state={alerts}>{(d) => <PendingAlerts alerts={d.ruleAlerts} />}</AsyncView>
-      </section>
-      <section aria-labelledby="al-silences">
-        <h2 id="al-silences">{t('silences.title')}</h2>
-        <AsyncView state={silences}>{(d) => <SilenceTable silences={d} onChange={reloadAll} />}</AsyncView>
-      </section>
-      <section aria-labelledby="al-maintenance">
-        <h2 id="al-maintenance">{t('maintenance.title')}</h2>
-        <AsyncView state={windows}>{(d) => <MaintenanceTable windows={d} />}</AsyncView>
-      </section>
-      <section aria-labelledby="al-rules">
-        <h2 id="al-rules">{t('rules.title')}</h2>
-        <AsyncView state={rules}>{(d) => <RulesTable groups={d} />}</AsyncView>
-      </section>
+      <LoadedSection id="al-active" title={t('alerts.active')} state={alerts}>
+        {(d) => <AlertGroups groups={d.groups} onSilence={openForm} />}
+      </LoadedSection>
+      <LoadedSection id="al-pending" title={t('alerts.pending')} state={alerts}>
+        {(d) => <PendingAlerts alerts={d.ruleAlerts} />}
+      </LoadedSection>
+      <LoadedSection id="al-silences" title={t('silences.title')} state={silences}>
+        {(d) => <SilenceTable silences={d} onChange={reloadAll} />}
+      </LoadedSection>
+      <LoadedSection
+        id="al-maintenance"
+        title={t('maintenance.title')}
+        state={windows}
+        actions={
+          <button
+            type="button"
+            aria-expanded={isWindowFormOpen}
+            onClick={() => {
+              setNotice(undefined);
+              setWindowFormOpen((o) => !o);
+            }}
+          >
+            {t('maintenance.add')}
+          </button>
+        }
+      >
+        {(d) => (
+          <>
+            {isWindowFormOpen && (
+              <MaintenanceForm
+                onCancel={() => setWindowFormOpen(false)}
+                onDone={(w) => {
+                  setWindowFormOpen(false);
+                  done('maintenance.created', w.id, 'maintenance-created');
+                }}
+              />
+            )}
+            <MaintenanceTable
+              windows={d}
+              onDeleted={(id) => done('maintenance.deleted', id, 'maintenance-deleted')}
+            />
+          </>
+        )}
+      </LoadedSection>
+      <LoadedSection id="al-rules" title={t('rules.title')} state={rules}>
+        {(d) => <RulesTable groups={d} />}
+      </LoadedSection>
     </>
   );
 }

@@ -7,27 +7,24 @@ import {
   type MonitorAlert,
 } from '../api/alerting.js';
 import { fetchChecks, type CheckResult } from '../api/prom.js';
-import { AsyncView } from '../components/async-view.js';
 import { StatusBadge } from '../components/status-badge.js';
 import { useI18n } from '../i18n/i18n-context.js';
 import { formatRatio } from '../lib/alerts.js';
 import { Link } from '../router.js';
 import { useAsync } from '../use-async.js';
 import { hostPath, LIVE_REFRESH_MS } from './host-table.js';
-import { LiveStatus } from './live-status.js';
+import {
+  errorText,
+  ListTable,
+  LivePageHead,
+  LoadedSection,
+  Problem,
+  saveAuthor,
+  savedAuthor,
+} from './page-parts.js';
 
 /** The availability windows the board shows, as the availability API names them. */
 const WINDOWS = ['24h', '7d', '30d'] as const;
-
-const AUTHOR_KEY = 'kanshi.author';
-
-function savedAuthor(): string {
-  try {
-    return localStorage.getItem(AUTHOR_KEY) ?? '';
-  } catch {
-    return '';
-  }
-}
 
 function keyOf(host: string, check: string): string {
   return `${host}\u0000${check}`;
@@ -103,13 +100,9 @@ function MonitorAlerts({ alerts, onChange }: { alerts: readonly MonitorAlert[]; 
   const act = (id: string, action: 'acknowledge' | 'close'): void => {
     if (by.trim() === '') return setProblem(t('checks.needBy'));
     setProblem(undefined);
-    try {
-      localStorage.setItem(AUTHOR_KEY, by.trim());
-    } catch {
-      // Private mode: not remembered.
-    }
+    saveAuthor(by.trim());
     actOnMonitorAlert(id, action, by.trim(), '').then(onChange, (err: unknown) =>
-      setProblem(t('silence.failed', { message: err instanceof Error ? err.message : String(err) })),
+      setProblem(t('silence.failed', { message: errorText(err) })),
     );
   };
   return (
@@ -117,58 +110,48 @@ function MonitorAlerts({ alerts, onChange }: { alerts: readonly MonitorAlert[]; 
       <label>
         {t('checks.by')} <input value={by} onChange={(e) => setBy(e.target.value)} autoComplete="name" />
       </label>
-      {problem !== undefined && (
-        <p className="error" role="alert">
-          {problem}
-        </p>
-      )}
-      <div className="table-wrap">
-        <table className="monitor-alerts">
-          <thead>
-            <tr>
-              <th scope="col">{t('check.host')}</th>
-              <th scope="col">{t('check.name')}</th>
-              <th scope="col">{t('checks.severity')}</th>
-              <th scope="col">{t('check.message')}</th>
-              <th scope="col">{t('checks.opened')}</th>
-              <th scope="col">
-                <span className="sr-only">{t('checks.acknowledge')}</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {alerts.map((a) => (
-              <tr key={a.id} data-monitor-alert={a.id}>
-                <td>{a.host}</td>
-                <td>{a.check ?? a.labels.alertname ?? ''}</td>
-                <td>
-                  <span className="tag">{a.severity}</span>
-                </td>
-                <td className="message">{a.annotations.message ?? a.annotations.summary ?? ''}</td>
-                <td>
-                  <time dateTime={new Date(a.opened_at).toISOString()} title={formatDateTime(a.opened_at)}>
-                    {formatAgo(a.opened_at, now)}
-                  </time>
-                </td>
-                <td>
-                  {a.acknowledged !== null ? (
-                    <span className="muted small">{t('checks.acknowledged', { by: a.acknowledged.by })}</span>
-                  ) : (
-                    <button type="button" onClick={() => act(a.id, 'acknowledge')}>
-                      {t('checks.acknowledge')}
-                    </button>
-                  )}{' '}
-                  {a.source === 'check' && (
-                    <button type="button" onClick={() => act(a.id, 'close')}>
-                      {t('checks.close')}
-                    </button>
-                  )}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <Problem message={problem} />
+      <ListTable
+        className="monitor-alerts"
+        columns={[
+          t('check.host'),
+          t('check.name'),
+          t('checks.severity'),
+          t('check.message'),
+          t('checks.opened'),
+        ]}
+        actionLabel={t('checks.acknowledge')}
+      >
+        {alerts.map((a) => (
+          <tr key={a.id} data-monitor-alert={a.id}>
+            <td>{a.host}</td>
+            <td>{a.check ?? a.labels.alertname ?? ''}</td>
+            <td>
+              <span className="tag">{a.severity}</span>
+            </td>
+            <td className="message">{a.annotations.message ?? a.annotations.summary ?? ''}</td>
+            <td>
+              <time dateTime={new Date(a.opened_at).toISOString()} title={formatDateTime(a.opened_at)}>
+                {formatAgo(a.opened_at, now)}
+              </time>
+            </td>
+            <td>
+              {a.acknowledged !== null ? (
+                <span className="muted small">{t('checks.acknowledged', { by: a.acknowledged.by })}</span>
+              ) : (
+                <button type="button" onClick={() => act(a.id, 'acknowledge')}>
+                  {t('checks.acknowledge')}
+                </button>
+              )}{' '}
+              {a.source === 'check' && (
+                <button type="button" onClick={() => act(a.id, 'close')}>
+                  {t('checks.close')}
+                </button>
+              )}
+            </td>
+          </tr>
+        ))}
+      </ListTable>
     </>
   );
 }
@@ -190,27 +173,13 @@ export default function ChecksPage() {
   );
   return (
     <>
-      <header className="page-head">
-        <h1>{t('checks.title')}</h1>
-        <LiveStatus
-          updatedAt={state.updatedAt}
-          refreshMs={LIVE_REFRESH_MS}
-          isLoading={state.isLoading}
-          onRefresh={state.reload}
-        />
-      </header>
-      <section aria-labelledby="ck-board">
-        <h2 id="ck-board">{t('checks.board')}</h2>
-        <AsyncView state={state}>
-          {(d) => <StatusBoard checks={d.checks} availability={d.availability} />}
-        </AsyncView>
-      </section>
-      <section aria-labelledby="ck-alerts">
-        <h2 id="ck-alerts">{t('checks.monitorAlerts')}</h2>
-        <AsyncView state={state}>
-          {(d) => <MonitorAlerts alerts={d.monitorAlerts} onChange={state.reload} />}
-        </AsyncView>
-      </section>
+      <LivePageHead title={t('checks.title')} state={state} />
+      <LoadedSection id="ck-board" title={t('checks.board')} state={state}>
+        {(d) => <StatusBoard checks={d.checks} availability={d.availability} />}
+      </LoadedSection>
+      <LoadedSection id="ck-alerts" title={t('checks.monitorAlerts')} state={state}>
+        {(d) => <MonitorAlerts alerts={d.monitorAlerts} onChange={state.reload} />}
+      </LoadedSection>
     </>
   );
 }
