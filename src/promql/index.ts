@@ -24,6 +24,9 @@ export type {
 } from './parser/ast.js';
 export { parseExpr, parseMetricSelector, typeOf, documentedType } from './parser/parser.js';
 export { formatExpr, formatDuration } from './parser/format.js';
+export { exprString, prettify, MAX_CHARACTERS_PER_LINE, type PrintOptions } from './parser/prettier.js';
+export { functionSignatures, type FunctionSignature } from './parser/function-signatures.js';
+export type { AtModifier } from './parser/ast.js';
 export { ParseError } from './parser/parse-error.js';
 export { parsePromDuration } from './parser/lexer.js';
 export {

@@ -424,6 +424,38 @@ describe('PromQL and HTTP API: Kanshi vs Debian prometheus 2.42', () => {
     }
   });
 
+  it('formats queries byte for byte as Prometheus does (format_query)', async () => {
+    const queries = [
+      'foo{b="1", a="2"}',
+      '1e6 + 1e-5 - 0.0001 * 123456789',
+      'a < b',
+      '"a\\"b" != x',
+      'sum(rate(x[5m] offset -1m)) by (job) > bool 1',
+      'x[1h:] @ end() offset 5m',
+      'a + on() group_left(b) c',
+      '-histogram_quantile(0.99, sum by (le) (rate(foo[1m])))',
+      '(node_filesystem_avail_bytes{job="node",fstype!=""} / node_filesystem_size_bytes{job="node",fstype!=""} * 100 < 40 and predict_linear(node_filesystem_avail_bytes{job="node",fstype!=""}[6h], 24*60*60) < 0 and node_filesystem_readonly{job="node",fstype!=""} == 0)',
+      '(node_timex_offset_seconds > 0.05 and deriv(node_timex_offset_seconds[5m]) >= 0) or (node_timex_offset_seconds < -0.05 and deriv(node_timex_offset_seconds[5m]) <= 0)',
+      '1 - ((node_memory_MemAvailable_bytes{job="node"} or (node_memory_Buffers_bytes{job="node"} + node_memory_Cached_bytes{job="node"} + node_memory_MemFree_bytes{job="node"} + node_memory_Slab_bytes{job="node"}) ) / node_memory_MemTotal_bytes{job="node"})',
+      'min by (job, integration) (rate(alertmanager_notifications_failed_total{job="alertmanager", integration=~".*"}[5m]) / rate(alertmanager_notifications_total{job="alertmanager", integration="~.*"}[5m])) > 0.01',
+      'label_replace(label_replace(up{job="api-server",service="a:c"}, "foo", "$1", "service", "(.*):.*"), "foo_long_label_name", "$1", "service", "(.*):.*")',
+      'max_over_time(rate(demo_api_request_duration_seconds_count{job="a_rather_long_job_name_to_pass_the_limit"}[1m])[1h:] @ start() offset 1m)',
+      'topk(10, sum without (instance, cpu) (rate(node_cpu_seconds_total{mode!="idle",job="node",cluster="a-long-cluster-name"}[5m])))',
+    ];
+    const kanshiUrl = kanshis[0]!.url;
+    for (const query of queries) {
+      const body = new URLSearchParams({ query }).toString();
+      const post = (url: string) =>
+        fetch(`${url}/api/v1/format_query`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          body,
+        }).then((r) => r.text());
+      const [want, got] = await Promise.all([post(prom!.url), post(kanshiUrl)]);
+      expect(got, query).toBe(want);
+    }
+  });
+
   it('lists the same series and label values', async () => {
     const params = { 'match[]': `${G}`, start: String(DATASET_T0 / 1000), end: String(TIMES[3]! / 1000) };
     const all = { start: String(DATASET_T0 / 1000), end: String(TIMES[3]! / 1000) };

@@ -334,6 +334,30 @@ describe('registerPrometheusApi metadata endpoints', () => {
     expect((await get(app, '/api/v1/label/0bad/values')).body).toMatchObject({ errorType: 'bad_data' });
   });
 
+  it('formats long queries over several lines and parses queries to a tree, by GET and POST', async () => {
+    const { app } = await setup();
+    const long =
+      'sum by (job) (rate(http_requests_total{code=~"5..",job="api"}[5m])) / sum by (job) (rate(http_requests_total{job="api"}[5m]))';
+    const formatted = await app.inject({
+      method: 'POST',
+      url: '/api/v1/format_query',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: new URLSearchParams({ query: long }).toString(),
+    });
+    expect(JSON.parse(formatted.body)).toEqual({
+      status: 'success',
+      data: '  sum by (job) (rate(http_requests_total{code=~"5..",job="api"}[5m]))\n/\n  sum by (job) (rate(http_requests_total{job="api"}[5m]))',
+    });
+    const tree = await get(app, `/api/v1/parse_query?query=${encodeURIComponent('-up offset 5m')}`);
+    expect(tree.raw).toBe(
+      '{"status":"success","data":{"expr":{"anchored":false,"matchers":[{"name":"__name__","type":"=","value":"up"}],"name":"up","offset":300000,"smoothed":false,"startOrEnd":null,"timestamp":null,"type":"vectorSelector"},"op":"-","type":"unaryExpr"}}',
+    );
+    const bad = await get(app, '/api/v1/parse_query?query=sum(');
+    expect(bad.status).toBe(400);
+    expect(bad.body).toMatchObject({ status: 'error', errorType: 'bad_data' });
+    expect(String(bad.body['error'])).toMatch(/^invalid parameter "query": /);
+  });
+
   it('serves status, targets, metadata, exemplars and format_query shapes', async () => {
     const { app } = await setup();
     expect((await get(app, '/api/v1/status/buildinfo')).body['data']).toMatchObject({

@@ -6,9 +6,9 @@ import { AppError } from '../../../base/errors.js';
 import type { Registry } from '../../../exposition/registry.js';
 import { compareLabels, labelNameRe, type Labels } from '../../../model/labels.js';
 import {
-  formatExpr,
   parseExpr,
   parseMetricSelector,
+  prettify,
   typeOf,
   documentedType,
   type Expr,
@@ -20,6 +20,7 @@ import {
 // TODO(#4): import from the promql package surface once it exports the RE2 translation.
 import { translateRe2 } from '../../../promql/parser/regex.js';
 import type { Matcher, Queryable } from '../../../storage/storage.js';
+import { goJsonString, stringifySorted, translateAst } from './ast-json.js';
 import { encodeLabels, encodeQueryData, successBody } from './encode.js';
 import {
   ApiError,
@@ -294,7 +295,15 @@ export function registerPrometheusApi(app: FastifyInstance, opts: PrometheusApiO
       return { data: '[]' };
     });
 
-    both('/api/v1/format_query', (form) => ({ data: JSON.stringify(formatExpr(parseQuery(form))) }));
+    // Prometheus 3: the expression pretty-printed (split over lines past 100 characters).
+    both('/api/v1/format_query', (form) => ({
+      data: goJsonString(prettify(parseQuery(form), { source: form.get('query') ?? '' })),
+    }));
+
+    // Prometheus 3: the expression's syntax tree as JSON (the UI's tree view).
+    both('/api/v1/parse_query', (form) => ({
+      data: stringifySorted(translateAst(parseQuery(form), form.get('query') ?? '')),
+    }));
 
     both('/api/v1/series', async (form, _req, signal) => {
       if (form.getAll('match[]').length === 0)
