@@ -222,7 +222,7 @@ export class Agent {
         extraLabels: agentLabels(HOST_JOB),
         collect: async (signal) => ({ families: await collector.collect(signal) }),
         nextDelayMs: () => c.host_metrics.interval,
-        close: () => Promise.resolve(),
+        close: () => collector.close(),
       });
     }
     for (const check of c.checks) jobs.push(this.#checkJob(check, agentLabels(AGENT_JOB)));

@@ -1,4 +1,4 @@
-import { cp, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { cp, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -166,5 +166,22 @@ describe('HostCollector', () => {
     expect(index(a).get('node_cpu_seconds_total')?.samples).toEqual(
       index(b).get('node_cpu_seconds_total')?.samples,
     );
+  });
+
+  it('collects the live /proc and /sys twice the same way, keeping files open until closed', async () => {
+    const openFds = async (): Promise<number> => (await readdir('/proc/self/fd')).length;
+    const before = await openFds();
+    const c = new HostCollector({ enabled: ['loadavg', 'meminfo', 'netclass', 'uname', 'entropy'] });
+    const names = (fams: MetricFamily[]): string[] => fams.map((f) => f.name);
+    const first = await c.collect();
+    const kept = (await openFds()) - before;
+    const second = await c.collect();
+    expect(names(second)).toEqual(names(first));
+    expect(kept).toBeGreaterThan(0);
+    expect((await openFds()) - before).toBe(kept);
+    const success = second.find((f) => f.name === 'node_scrape_collector_success')!.samples;
+    expect(success.filter((s) => s.value !== 1).map((s) => getLabel(s.labels, 'collector'))).toEqual([]);
+    await c.close();
+    expect(await openFds()).toBe(before);
   });
 });

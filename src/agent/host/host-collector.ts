@@ -15,7 +15,7 @@ import { netclassCollector } from './netclass.js';
 import { netdevCollector } from './netdev.js';
 import { netstatCollector } from './netstat.js';
 import { pressureCollector } from './pressure.js';
-import { readTextSync } from './read-text.js';
+import { PseudoFileReader, readTextSync } from './read-text.js';
 import { sockstatCollector } from './sockstat.js';
 import { NoDataError, type HostSource, type HostSubCollector } from './source.js';
 import { CpuCollector, statCollector } from './stat.js';
@@ -67,6 +67,30 @@ export interface HostCollectorOptions {
   readonly enabled?: readonly string[];
 }
 
+/** statfs(2) f_type of procfs and sysfs (linux/magic.h). */
+const PROC_SUPER_MAGIC = 0x9fa0;
+const SYSFS_MAGIC = 0x62656572;
+
+/**
+ * procfs files that do not change while the kernel runs, read once: node_uname_info's sysname,
+ * release and version, and the entropy pool size. hostname and domainname can be changed at run
+ * time and are read every time, as every other file.
+ */
+const STATIC_PROC_FILES = new Set([
+  'sys/kernel/ostype',
+  'sys/kernel/osrelease',
+  'sys/kernel/version',
+  'sys/kernel/random/poolsize',
+]);
+
+function isFilesystem(path: string, magic: number): boolean {
+  try {
+    return statfsSync(path).type === magic;
+  } catch {
+    return false;
+  }
+}
+
 /** Every collector HostCollector knows, by node_exporter's collector name. */
 export const HOST_COLLECTOR_NAMES = [
   'conntrack',
@@ -100,12 +124,21 @@ export class HostCollector {
   readonly #logger: Logger;
   readonly #collectors: readonly HostSubCollector[];
   #last: Promise<unknown> = Promise.resolve();
+  /** Whether procPath and sysPath are procfs and sysfs, whose files are kept open between reads. */
+  readonly #isPseudo: { proc: boolean; sys: boolean };
+  readonly #reader = new PseudoFileReader();
+  /** Texts of STATIC_PROC_FILES read once (real procfs only). */
+  readonly #staticTexts = new Map<string, Promise<string>>();
 
   constructor(options: HostCollectorOptions = {}) {
     this.#procPath = options.procPath ?? '/proc';
     this.#sysPath = options.sysPath ?? '/sys';
     this.#now = options.now ?? Date.now;
     this.#logger = options.logger ?? nullLogger;
+    this.#isPseudo = {
+      proc: isFilesystem(this.#procPath, PROC_SUPER_MAGIC),
+      sys: isFilesystem(this.#sysPath, SYSFS_MAGIC),
+    };
     const all: HostSubCollector[] = [
       conntrackCollector,
       new CpuCollector(),
@@ -158,35 +191,57 @@ export class HostCollector {
     return run;
   }
 
+  /** Closes the files kept open between collections; a later collect opens them again. */
+  close(): Promise<void> {
+    const done = this.#last.then(() => this.#reader.close());
+    this.#last = done;
+    return done;
+  }
+
   async #collectOnce(signal: AbortSignal | undefined): Promise<MetricFamily[]> {
     signal?.throwIfAborted();
-    // Pseudo-files are read synchronously (see readTextSync); the promise wrapping keeps the
-    // HostSource contract, and a failed read is a rejected promise as before.
+    // Pseudo-files are read synchronously (see readTextSync), through descriptors kept open on
+    // procfs and sysfs (see PseudoFileReader); the promise wrapping keeps the HostSource contract,
+    // and a failed read is a rejected promise as before.
     const cache = new Map<string, Promise<string>>();
-    const read = (path: string): Promise<string> => {
+    const read = (path: string, isPseudo: boolean): Promise<string> => {
       let p = cache.get(path);
       if (p === undefined) {
         // An async function turns a thrown fs error into a rejection; the read itself runs now.
         // eslint-disable-next-line @typescript-eslint/require-await -- a throw must become a rejection
         p = (async () => {
           signal?.throwIfAborted();
-          return readTextSync(path);
+          return isPseudo ? this.#reader.read(path) : readTextSync(path);
         })();
         p.catch(() => undefined); // handled by the collector that awaits it
         cache.set(path, p);
       }
       return p;
     };
+    const readProc = (rel: string): Promise<string> => {
+      if (!this.#isPseudo.proc || !STATIC_PROC_FILES.has(rel)) {
+        return read(join(this.#procPath, rel), this.#isPseudo.proc);
+      }
+      let p = this.#staticTexts.get(rel);
+      if (p === undefined) {
+        p = read(join(this.#procPath, rel), false); // once: no descriptor to keep
+        this.#staticTexts.set(rel, p);
+        // A failed read is tried again next time.
+        p.catch(() => this.#staticTexts.delete(rel));
+      }
+      return p;
+    };
     // eslint-disable-next-line @typescript-eslint/require-await -- a throw must become a rejection
     const list = async (path: string): Promise<string[]> => readdirSync(path);
     const source: HostSource = {
-      readProc: (rel) => read(join(this.#procPath, rel)),
-      readSys: (rel) => read(join(this.#sysPath, rel)),
+      readProc,
+      readSys: (rel) => read(join(this.#sysPath, rel), this.#isPseudo.sys),
       listSys: (rel) => list(join(this.#sysPath, rel)),
       signal,
       nowMs: this.#now(),
     };
     const results = await Promise.all(this.#collectors.map((c) => this.#runOne(c, source)));
+    this.#reader.sweep();
     signal?.throwIfAborted();
     const out: MetricFamily[] = [];
     const success: MetricSample[] = [];

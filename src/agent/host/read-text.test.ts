@@ -1,10 +1,11 @@
+import { readdirSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { readText, readTextSync } from './read-text.js';
+import { PseudoFileReader, readText, readTextSync } from './read-text.js';
 
 describe('readText', () => {
   let dir = '';
@@ -73,5 +74,51 @@ describe('readTextSync', () => {
 
   it('throws the fs error code for a missing file', () => {
     expect(() => readTextSync(join(dir, 'missing'))).toThrow(expect.objectContaining({ code: 'ENOENT' }));
+  });
+});
+
+describe('PseudoFileReader', () => {
+  const openFds = (): number => readdirSync('/proc/self/fd').length;
+  /** rchar of /proc/self/io: bytes this process has read, so each read of the file changes it. */
+  const rchar = (text: string): number => Number(/^rchar: (\d+)$/m.exec(text)?.[1]);
+
+  it('reads fresh contents through a descriptor it keeps open', () => {
+    const reader = new PseudoFileReader();
+    const before = openFds();
+    const first = rchar(reader.read('/proc/self/io'));
+    const second = rchar(reader.read('/proc/self/io'));
+    expect(second).toBeGreaterThan(first);
+    expect(reader.keptCount).toBe(1);
+    expect(openFds()).toBe(before + 1);
+    reader.close();
+    expect(openFds()).toBe(before);
+  });
+
+  it('reads a file longer than its buffer whole, again and again', () => {
+    const reader = new PseudoFileReader();
+    const a = reader.read('/proc/self/maps');
+    const b = reader.read('/proc/self/maps');
+    expect(a.length).toBeGreaterThan(0);
+    expect(b.split('\n')[0]).toBe(a.split('\n')[0]);
+    reader.close();
+  });
+
+  it('closes on sweep the descriptors of files not read since the previous sweep', () => {
+    const reader = new PseudoFileReader();
+    reader.read('/proc/self/io');
+    reader.read('/proc/self/stat');
+    reader.sweep();
+    expect(reader.keptCount).toBe(2);
+    reader.read('/proc/self/io');
+    reader.sweep();
+    expect(reader.keptCount).toBe(1);
+    reader.close();
+    expect(reader.keptCount).toBe(0);
+  });
+
+  it('throws the fs error for a missing file and keeps nothing for it', () => {
+    const reader = new PseudoFileReader();
+    expect(() => reader.read('/proc/self/no-such-file')).toThrow(expect.objectContaining({ code: 'ENOENT' }));
+    expect(reader.keptCount).toBe(0);
   });
 });

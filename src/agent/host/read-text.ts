@@ -81,19 +81,102 @@ let syncBuf = Buffer.allocUnsafe(BUFFER_BYTES);
 export function readTextSync(path: string): string {
   const fd = openSync(path, 'r');
   try {
-    let len = 0;
-    for (;;) {
-      if (len === syncBuf.length) {
-        const bigger = Buffer.allocUnsafe(syncBuf.length * 2);
-        syncBuf.copy(bigger, 0, 0, len);
-        syncBuf = bigger;
-      }
-      // procfs may return short reads before the end: only 0 means EOF.
-      const n = readSync(fd, syncBuf, len, syncBuf.length - len, null);
-      if (n === 0) return syncBuf.toString('utf8', 0, len);
-      len += n;
-    }
+    return preadAll(fd);
   } finally {
     closeSync(fd);
+  }
+}
+
+/** Errors of a read through a kept descriptor meaning the file went away (a device was removed). */
+const GONE = new Set(['ENODEV', 'ENOENT', 'ESTALE', 'EBADF', 'ENXIO']);
+
+/** Descriptors a {@link PseudoFileReader} keeps at most; past it, files are opened per read. */
+const MAX_KEPT = 512;
+
+/**
+ * Reads pseudo-files (/proc, /sys) like {@link readTextSync}, but keeps each file's descriptor
+ * open between collections and reads it again from offset 0, which makes procfs and sysfs
+ * generate fresh contents (seq_file restarts at position 0): one pread(2) per file instead of
+ * open, read and close, and no path conversion. Only for procfs and sysfs: a regular file replaced
+ * by rename would still be read through its old descriptor.
+ *
+ * A descriptor whose file went away (ENODEV for an unplugged interface) is closed and the path
+ * opened again, which then throws ENOENT as a first read would. {@link sweep} closes descriptors of
+ * files not read since its previous call, so devices that disappear do not hold descriptors.
+ * Not for concurrent use from several collections; {@link close} when done.
+ */
+export class PseudoFileReader {
+  readonly #fds = new Map<string, number>();
+  #used = new Set<string>();
+
+  /** Descriptors currently kept (for tests and diagnostics). */
+  get keptCount(): number {
+    return this.#fds.size;
+  }
+
+  /** The text of `path`. Throws the fs error (`code` ENOENT, EACCES, EINVAL, …). */
+  read(path: string): string {
+    this.#used.add(path);
+    const kept = this.#fds.get(path);
+    if (kept !== undefined) {
+      try {
+        return preadAll(kept);
+      } catch (e) {
+        if (!GONE.has((e as NodeJS.ErrnoException).code ?? '')) throw e;
+        this.#forget(path, kept);
+      }
+    }
+    const fd = openSync(path, 'r');
+    if (this.#fds.size < MAX_KEPT) this.#fds.set(path, fd);
+    else {
+      try {
+        return preadAll(fd);
+      } finally {
+        closeSync(fd);
+      }
+    }
+    try {
+      return preadAll(fd);
+    } catch (e) {
+      if (GONE.has((e as NodeJS.ErrnoException).code ?? '')) this.#forget(path, fd);
+      throw e;
+    }
+  }
+
+  /** Closes the descriptors of files not read since the previous sweep. */
+  sweep(): void {
+    for (const [path, fd] of this.#fds) if (!this.#used.has(path)) this.#forget(path, fd);
+    this.#used = new Set();
+  }
+
+  /** Closes every kept descriptor; the reader may be used again afterwards. */
+  close(): void {
+    for (const [path, fd] of this.#fds) this.#forget(path, fd);
+    this.#used = new Set();
+  }
+
+  #forget(path: string, fd: number): void {
+    this.#fds.delete(path);
+    try {
+      closeSync(fd);
+    } catch {
+      // already gone
+    }
+  }
+}
+
+/** The whole text of `fd` from offset 0, into the shared buffer of {@link readTextSync}. */
+function preadAll(fd: number): string {
+  let len = 0;
+  for (;;) {
+    if (len === syncBuf.length) {
+      const bigger = Buffer.allocUnsafe(syncBuf.length * 2);
+      syncBuf.copy(bigger, 0, 0, len);
+      syncBuf = bigger;
+    }
+    // procfs may return short reads before the end: only 0 means EOF.
+    const n = readSync(fd, syncBuf, len, syncBuf.length - len, len);
+    if (n === 0) return syncBuf.toString('utf8', 0, len);
+    len += n;
   }
 }
