@@ -13,6 +13,9 @@ const ExplorePage = lazy(() => import('./pages/explore.js'));
 const AdhocDashboardPage = lazy(() => import('./pages/adhoc-dashboard.js'));
 const AlertsPage = lazy(() => import('./pages/alerts.js'));
 const ChecksPage = lazy(() => import('./pages/checks.js'));
+const DashboardsPage = lazy(() => import('./pages/dashboards.js'));
+const DashboardPage = lazy(() => import('./pages/dashboard.js'));
+const DashboardImportPage = lazy(() => import('./pages/dashboard-import.js'));
 
 const NAV: readonly { path: string; key: MessageKey }[] = [
   { path: '/', key: 'nav.overview' },
@@ -52,16 +55,28 @@ function route(pathname: string): { page: ReactNode; title?: MessageKey } {
     case '/dashboards/adhoc':
       return { page: <AdhocDashboardPage />, title: 'adhoc.title' };
     case '/dashboards':
-      return {
-        page: <ComingSoonPage title="nav.dashboards" what="soon.dashboards" />,
-        title: 'nav.dashboards',
-      };
+      return { page: <DashboardsPage />, title: 'nav.dashboards' };
+    case '/dashboards/new':
+      return { page: <DashboardPage uid={undefined} />, title: 'dashboards.new' };
+    case '/dashboards/import':
+      return { page: <DashboardImportPage />, title: 'dashboards.importTitle' };
     case '/alerts':
       return { page: <AlertsPage />, title: 'nav.alerts' };
     case '/checks':
       return { page: <ChecksPage />, title: 'nav.checks' };
-    default:
+    default: {
+      const dashboard = /^\/dashboards\/([^/]+)\/?$/.exec(pathname)?.[1];
+      if (dashboard !== undefined) {
+        let uid = dashboard;
+        try {
+          uid = decodeURIComponent(dashboard);
+        } catch {
+          // Not percent-encoding: the uid as written.
+        }
+        return { page: <DashboardPage key={uid} uid={uid} />, title: 'nav.dashboards' };
+      }
       return { page: <NotFoundPage path={pathname} /> };
+    }
   }
 }
 

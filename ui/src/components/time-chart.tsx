@@ -22,6 +22,12 @@ export interface TimeChartProps {
   readonly unit: Unit;
   /** Draw series as areas stacked in order. */
   readonly stacked?: boolean;
+  /** Fill the area under each line (without stacking). */
+  readonly fill?: boolean;
+  /** uPlot's own legend under the chart; default shown (dashboards draw their own). */
+  readonly showLegend?: boolean;
+  /** Formats axis and legend values instead of `unit` (dashboards' Grafana units). */
+  readonly format?: (v: number) => string;
   readonly height?: number;
   /** Called with the dragged range in ms; without it, dragging does nothing. */
   readonly onZoom?: (startMs: number, endMs: number) => void;
@@ -70,7 +76,8 @@ export function TimeChart(props: TimeChartProps) {
     const grid = cssVar('--grid') || '#8883';
     const original = props.series.map((s) => s.values);
     const drawn = props.stacked ? stack(original) : original.map((v) => [...v]);
-    const fmt = (v: number) => formatValue(v, props.unit);
+    const custom = props.format;
+    const fmt = custom ?? ((v: number) => formatValue(v, props.unit));
     let points = 0;
     for (const s of original) for (const v of s) if (v !== null) points++;
     const opts: uPlot.Options = {
@@ -78,7 +85,7 @@ export function TimeChart(props: TimeChartProps) {
       height,
       cursor: { drag: { x: true, y: false, setScale: false } },
       select: { show: true, left: 0, top: 0, width: 0, height: 0 },
-      legend: { live: true },
+      legend: { live: true, show: props.showLegend ?? true },
       scales: {
         x: { time: true },
         y: props.unit === 'percent' ? { range: (_u, _min, max) => [0, Math.max(1, max)] } : { auto: true },
@@ -102,7 +109,7 @@ export function TimeChart(props: TimeChartProps) {
             label: s.label,
             stroke: color,
             width: 1.5,
-            ...(props.stacked && { fill: `${color}66` }),
+            ...((props.stacked || props.fill) && { fill: `${color}${props.stacked ? '66' : '33'}` }),
             points: { show: false },
             // Off the chart the legend shows the last value, as Grafana's "last" does.
             value: (_u, _v, si, idx) => {
@@ -141,7 +148,17 @@ export function TimeChart(props: TimeChartProps) {
       ro.disconnect();
       chart.destroy();
     };
-  }, [props.xs, props.series, props.unit, props.stacked, height, resolved]);
+  }, [
+    props.xs,
+    props.series,
+    props.unit,
+    props.stacked,
+    props.fill,
+    props.showLegend,
+    props.format,
+    height,
+    resolved,
+  ]);
 
   return (
     <div

@@ -9,6 +9,40 @@ import { formatSeconds, formatValue } from './units.js';
 const SI = ['', 'k', 'M', 'G', 'T', 'P', 'E'];
 const IEC = ['', 'Ki', 'Mi', 'Gi', 'Ti', 'Pi', 'Ei'];
 
+/** Units scaled by a base (1000 SI or 1024 IEC prefixes), with their suffix. */
+const SCALED: Partial<Record<DashboardUnit, readonly [1000 | 1024, string]>> = {
+  bytes: [1024, 'B'],
+  decbytes: [1000, 'B'],
+  bits: [1024, 'b'],
+  decbits: [1000, 'b'],
+  bps: [1000, 'b/s'],
+  Bps: [1000, 'B/s'],
+  binBps: [1024, 'B/s'],
+  hertz: [1000, 'Hz'],
+};
+
+/** Duration units: seconds per unit, and the suffix shown with fixed decimals. */
+const DURATION: Partial<Record<DashboardUnit, readonly [number, string]>> = {
+  s: [1, 's'],
+  ms: [1e-3, 'ms'],
+  us: [1e-6, 'µs'],
+  ns: [1e-9, 'ns'],
+  m: [60, 'min'],
+  h: [3600, 'h'],
+  d: [86400, 'd'],
+};
+
+/** Units shown as the number and a suffix. */
+const SUFFIX: Partial<Record<DashboardUnit, string>> = {
+  percent: '%',
+  reqps: ' req/s',
+  rps: ' rps',
+  ops: ' ops',
+  iops: ' iops',
+  wps: ' wps',
+  celsius: '°C',
+};
+
 /** `v` rounded to `decimals` places, or to 3 significant digits without trailing zeros. */
 function num(v: number, decimals: number | undefined): string {
   if (decimals !== undefined) return v.toFixed(decimals);
@@ -71,61 +105,24 @@ function durationParts(seconds: number): string {
 export function formatUnit(v: number, unit: DashboardUnit | undefined, decimals?: number): string {
   const sp = special(v);
   if (sp !== undefined) return sp;
-  switch (unit ?? 'short') {
+  const u = unit ?? 'short';
+  const sc = SCALED[u];
+  if (sc) return scaled(v, sc[0], sc[0] === 1024 ? IEC : SI, sc[1], decimals);
+  const du = DURATION[u];
+  if (du) return decimals === undefined ? formatSeconds(v * du[0]) : `${v.toFixed(decimals)} ${du[1]}`;
+  switch (u) {
     case 'none':
       return decimals === undefined ? formatValue(v, 'none') : v.toFixed(decimals);
     case 'short':
       return Math.abs(v) < 1000 ? num(v, decimals) : scaled(v, 1000, SI, '', decimals).replace(' ', '');
-    case 'percent':
-      return `${num(v, decimals)}%`;
     case 'percentunit':
       return `${num(v * 100, decimals)}%`;
-    case 'bytes':
-      return scaled(v, 1024, IEC, 'B', decimals);
-    case 'decbytes':
-      return scaled(v, 1000, SI, 'B', decimals);
-    case 'bits':
-      return scaled(v, 1024, IEC, 'b', decimals);
-    case 'decbits':
-      return scaled(v, 1000, SI, 'b', decimals);
-    case 'bps':
-      return scaled(v, 1000, SI, 'b/s', decimals);
-    case 'Bps':
-      return scaled(v, 1000, SI, 'B/s', decimals);
-    case 'binBps':
-      return scaled(v, 1024, IEC, 'B/s', decimals);
-    case 's':
-      return decimals === undefined ? formatSeconds(v) : `${v.toFixed(decimals)} s`;
-    case 'ms':
-      return decimals === undefined ? formatSeconds(v / 1e3) : `${v.toFixed(decimals)} ms`;
-    case 'us':
-      return decimals === undefined ? formatSeconds(v / 1e6) : `${v.toFixed(decimals)} µs`;
-    case 'ns':
-      return decimals === undefined ? formatSeconds(v / 1e9) : `${v.toFixed(decimals)} ns`;
-    case 'm':
-      return decimals === undefined ? formatSeconds(v * 60) : `${v.toFixed(decimals)} min`;
-    case 'h':
-      return decimals === undefined ? formatSeconds(v * 3600) : `${v.toFixed(decimals)} h`;
-    case 'd':
-      return decimals === undefined ? formatSeconds(v * 86400) : `${v.toFixed(decimals)} d`;
     case 'dtdurations':
       return durationParts(v);
-    case 'hertz':
-      return scaled(v, 1000, SI, 'Hz', decimals);
-    case 'reqps':
-      return `${num(v, decimals)} req/s`;
-    case 'rps':
-      return `${num(v, decimals)} rps`;
-    case 'ops':
-      return `${num(v, decimals)} ops`;
-    case 'iops':
-      return `${num(v, decimals)} iops`;
-    case 'wps':
-      return `${num(v, decimals)} wps`;
-    case 'celsius':
-      return `${num(v, decimals)}°C`;
     case 'dateTimeAsIso':
       return Number.isFinite(v) ? new Date(v).toISOString().replace('T', ' ').slice(0, 19) : String(v);
+    default:
+      return `${num(v, decimals)}${SUFFIX[u] ?? ''}`;
   }
 }
 

@@ -2,6 +2,7 @@ import { lazy, Suspense, useEffect, useState } from 'react';
 import { queryInstant, queryRange, type InstantResult, type Metric } from '../api/prom.js';
 import { AsyncView } from '../components/async-view.js';
 import { TimeChart } from '../components/time-chart.js';
+import { AddToDashboard } from '../components/panels/add-to-dashboard.js';
 import { TimeRangePicker } from '../components/time-range-picker.js';
 import { useI18n } from '../i18n/i18n-context.js';
 import { alignMatrix, formatSeriesName } from '../lib/series.js';
@@ -163,6 +164,7 @@ export default function ExplorePage() {
           )}
         </div>
       </form>
+      {expr.trim() !== '' && <AddToDashboard key={expr} expr={expr} range={range} />}
       <div className="explore-bar">
         <div role="tablist" aria-label={t('explore.title')} className="tabs">
           {(['graph', 'table'] as const).map((x) => (
