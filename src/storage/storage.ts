@@ -59,6 +59,43 @@ export interface SelectHints {
   readonly rangeMs?: number;
   /** The function applied to the selected data, when known (`rate`, `max_over_time`, …). */
   readonly func?: string;
+  /**
+   * The first evaluation time (offset applied) of the selector: evaluations fall on
+   * `evalStartMs + k·stepMs`. With it a store can tell whether rollup windows align with every
+   * evaluation (docs/promql.md "Rollups").
+   */
+  readonly evalStartMs?: number;
+  /**
+   * The coarsest rollup resolution the reader accepts (ms): 0 forces raw samples (the API's
+   * `raw=true`); absent lets the store choose by its documented rule.
+   */
+  readonly maxResolutionMs?: number;
+}
+
+/**
+ * Per-window aggregates of one series (rollups, docs/tsdb/block.md "Rollups"), parallel columns of
+ * `length` records in time order. A record summarizes the non-stale samples of a window
+ * `(t − resolution, t]` (or a single raw sample at `t`): `count` samples, their `sum`, `min`, `max`
+ * (NaN only when all are NaN, as Prometheus's min/max_over_time), the first and last sample
+ * (`firstT`/`firstV`, `lastT`/`lastV`, times in ms), and `resets`: the sum of the values before each
+ * drop between consecutive samples inside the window, so the counter increase within it is
+ * `lastV − firstV + resets`. Records with `count` 0 carry only a staleness marker and are skipped.
+ * Owned by the reader; not written to after the store returns it.
+ */
+export interface RollupRecords {
+  /** The coarsest window length among the records (ms). */
+  readonly resolutionMs: number;
+  readonly length: number;
+  readonly t: Float64Array;
+  readonly count: Float64Array;
+  readonly sum: Float64Array;
+  readonly min: Float64Array;
+  readonly max: Float64Array;
+  readonly firstT: Float64Array;
+  readonly firstV: Float64Array;
+  readonly lastT: Float64Array;
+  readonly lastV: Float64Array;
+  readonly resets: Float64Array;
 }
 
 /**
@@ -94,6 +131,13 @@ export interface Series {
   readonly labels: Labels;
   iterator(): SampleIterator;
   readSamples?(): SampleArrays;
+  /**
+   * Present when the store answered from rollups (it chose them from {@link SelectHints}): the
+   * window aggregates over the whole selected span, for the functions that can be computed from
+   * them; `iterator()` then yields each window's last sample at its own time (and a staleness
+   * marker where the window's data ended stale), which is what a plain selection reads.
+   */
+  readonly rollup?: RollupRecords;
 }
 
 /** Reads a fixed time range of one store. Close it when done; it may pin resources. */

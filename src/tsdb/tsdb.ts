@@ -20,7 +20,17 @@ import { isUlid } from './block/ulid.js';
 import { syncDir, writeBlock } from './block/writer.js';
 import { Head, type HeadBatch } from './head/head.js';
 import { HeadWal } from './head-wal.js';
-import { ChunksIterator, DeletedIterator, MergeIterator, mergeSeriesLists } from './iterators.js';
+import {
+  ChunksIterator,
+  DeletedIterator,
+  MergeIterator,
+  mergeSeriesLists,
+  SliceIterator,
+} from './iterators.js';
+import { chooseResolution, ROLLUP_RANGE_FUNCTIONS } from './rollup/choose.js';
+import { planSegments, type Coverage, type Segment } from './rollup/plan.js';
+import { Rollups } from './rollup/rollups.js';
+import { Windows } from './rollup/windows.js';
 
 /**
  * The embedded time-series store (ARCHITECTURE.md "Storage targets"): a {@link Head} in memory,
@@ -57,6 +67,15 @@ export interface TsdbOptions {
    * restored. Default 0: unlimited.
    */
   readonly maxSeries?: number;
+  /**
+   * Rollups (docs/tsdb/block.md "Rollups"): 5 m and 1 h windows written when raw blocks are
+   * compacted to the rollup range, read by queries by the rule of docs/promql.md. Default true.
+   */
+  readonly rollups?: boolean;
+  /** How long 5 m rollup blocks are kept (default 90 d; `storage.retention_5m`). */
+  readonly retention5mMs?: number;
+  /** How long 1 h rollup blocks are kept (default 2 y = 730 d; `storage.retention_1h`). */
+  readonly retention1hMs?: number;
 }
 
 /** What {@link TSDB.stats} reports. */
@@ -79,9 +98,17 @@ export interface TsdbStats {
   readonly topLabelPairs: { name: string; value: string; series: number }[];
   /** Distinct values per label name in the head, largest first. */
   readonly topLabelNames: { name: string; values: number }[];
+  /** Rollup blocks (all resolutions) and their bytes on disk. */
+  readonly rollupBlocks: number;
+  readonly rollupBytes: number;
 }
 
-type ResolvedOptions = Required<Omit<TsdbOptions, 'wal' | 'maxBytes' | 'walSegmentBytes' | 'maxSeries'>> & {
+type ResolvedOptions = Required<
+  Omit<
+    TsdbOptions,
+    'wal' | 'maxBytes' | 'walSegmentBytes' | 'maxSeries' | 'rollups' | 'retention5mMs' | 'retention1hMs'
+  >
+> & {
   maxBytes: number;
 };
 
@@ -93,6 +120,7 @@ export class TSDB implements Storage {
   readonly #opts: ResolvedOptions;
   readonly #wal: HeadWal | undefined;
   readonly #log: Logger;
+  readonly #rollups: Rollups;
   #compacting: Promise<void> | null = null;
   #closed = false;
 
@@ -102,10 +130,12 @@ export class TSDB implements Storage {
     blocks: Block[],
     opts: ResolvedOptions,
     wal: HeadWal | undefined,
+    rollups: Rollups,
   ) {
     this.dir = dir;
     this.#head = head;
     this.#blocks = blocks;
+    this.#rollups = rollups;
     this.#opts = opts;
     this.#wal = wal;
     this.#log = opts.logger;
@@ -134,6 +164,19 @@ export class TSDB implements Storage {
       throw new AppError('bad_input', `tsdb: max series must be an integer >= 0, got ${maxSeries}`);
     await mkdir(dir, { recursive: true });
     await acquireDirLock(dir);
+    const rollups = new Rollups({
+      dir,
+      levels:
+        options.rollups === false
+          ? []
+          : [
+              { resolutionMs: 300_000, retentionMs: options.retention5mMs ?? 90 * 24 * HOUR },
+              { resolutionMs: HOUR, retentionMs: options.retention1hMs ?? 730 * 24 * HOUR },
+            ],
+      fromRangeMs: rollupFromRange(opts.blockRangeMs, compactionRanges(opts.blockRangeMs, opts.retentionMs)),
+      logger: opts.logger,
+      nowMs: () => opts.clock.now(),
+    });
     const blocks: Block[] = [];
     for (const name of (await readdir(dir)).sort()) {
       const path = join(dir, name);
@@ -143,7 +186,11 @@ export class TSDB implements Storage {
       }
       if (!isUlid(name)) continue;
       try {
-        blocks.push(await Block.open(path));
+        const b = await Block.open(path);
+        // Rollup blocks of a resolution no longer configured stay on disk, unread.
+        if (b.meta.resolution === undefined) blocks.push(b);
+        else if (rollups.resolutions().includes(b.meta.resolution)) rollups.add(b);
+        else await b.close();
       } catch (err) {
         await mkdir(join(dir, 'corrupted'), { recursive: true });
         await rename(path, join(dir, 'corrupted', name));
@@ -171,7 +218,7 @@ export class TSDB implements Storage {
       // Drop series the log named but that hold no sample any more (their data is in blocks).
       head.truncate(head.minValidTime);
     }
-    return new TSDB(dir, head, blocks, opts, wal);
+    return new TSDB(dir, head, blocks, opts, wal, rollups);
   }
 
   /** Segment numbers of the write-ahead log, oldest first (empty without one). */
@@ -184,9 +231,14 @@ export class TSDB implements Storage {
     return this.#head;
   }
 
-  /** Metas of the open blocks, oldest first. */
+  /** Metas of the open raw blocks, oldest first. */
   blocks(): BlockMeta[] {
     return this.#blocks.map((b) => b.meta);
+  }
+
+  /** Metas of the open rollup blocks (of one resolution in ms, or all), oldest first. */
+  rollupBlocks(resolutionMs?: number): BlockMeta[] {
+    return this.#rollups.blocks(resolutionMs).map((b) => b.meta);
   }
 
   appender(): Appender {
@@ -228,8 +280,9 @@ export class TSDB implements Storage {
    */
   querier(mintMs: number, maxtMs: number): Querier {
     const head = this.#head;
+    // Label names and values come from rollup blocks too, where raw blocks are gone.
     const blocksIn = (lo: number, hi: number): Block[] =>
-      this.#blocks.filter((b) => b.meta.maxTime > lo && b.meta.minTime <= hi);
+      [...this.#blocks, ...this.#rollups.blocks()].filter((b) => b.meta.maxTime > lo && b.meta.minTime <= hi);
     const range = (hints?: SelectHints): [number, number] => [
       Math.max(mintMs, hints?.startMs ?? -Infinity),
       Math.min(maxtMs, hints?.endMs ?? Infinity),
@@ -237,15 +290,10 @@ export class TSDB implements Storage {
     return {
       select: async (matchers, hints) => {
         const [lo, hi] = range(hints);
-        const blocks = blocksIn(lo, hi);
-        const lists: Series[][] = [head.select(matchers, lo, hi)];
-        for (const b of blocks) b.acquire();
-        try {
-          for (let i = blocks.length - 1; i >= 0; i--) lists.push(await blocks[i]!.select(matchers, lo, hi));
-        } finally {
-          for (const b of blocks) b.release();
-        }
-        return mergeSeriesLists(lists);
+        const res = hints?.maxResolutionMs === 0 ? 0 : chooseResolution(hints, this.#rollups.resolutions());
+        if (res > 0 || (hints?.maxResolutionMs !== 0 && this.#rawMisses(lo, hi)))
+          return this.#selectRollups(matchers, lo, hi, res, hints);
+        return this.#selectRaw(matchers, lo, hi);
       },
       labelNames: (matchers = []) => {
         const names = new Set(head.labelNames(matchers));
@@ -260,6 +308,116 @@ export class TSDB implements Storage {
       },
       close: () => {},
     };
+  }
+
+  /** Head and raw-block series matching the matchers over [lo, hi], merged by labels. */
+  async #selectRaw(matchers: readonly Matcher[], lo: number, hi: number): Promise<Series[]> {
+    const blocks = this.#blocks.filter((b) => b.meta.maxTime > lo && b.meta.minTime <= hi);
+    const lists: Series[][] = [this.#head.select(matchers, lo, hi)];
+    for (const b of blocks) b.acquire();
+    try {
+      for (let i = blocks.length - 1; i >= 0; i--) lists.push(await blocks[i]!.select(matchers, lo, hi));
+    } finally {
+      for (const b of blocks) b.release();
+    }
+    return mergeSeriesLists(lists);
+  }
+
+  /** The time raw samples cover: raw blocks and the head (from its oldest sample or persisted edge). */
+  #rawCoverage(): Coverage {
+    const intervals: [number, number][] = this.#blocks.map((b) => [b.meta.minTime, b.meta.maxTime]);
+    const h = this.#head;
+    const headFrom = Math.min(h.minTime, Number.isFinite(h.minValidTime) ? h.minValidTime : Infinity);
+    if (Number.isFinite(headFrom)) intervals.push([headFrom, Infinity]);
+    return { source: 'raw', intervals };
+  }
+
+  #rollupCoverage(res: number): Coverage {
+    return { source: res, intervals: this.#rollups.blocks(res).map((b) => [b.meta.minTime, b.meta.maxTime]) };
+  }
+
+  /** Whether part of [lo, hi] has no raw samples but rollups. */
+  #rawMisses(lo: number, hi: number): boolean {
+    const resolutions = this.#rollups.resolutions();
+    if (resolutions.every((r) => this.#rollups.blocks(r).length === 0)) return false;
+    const segs = planSegments(lo, hi, [
+      this.#rawCoverage(),
+      ...resolutions.map((r) => this.#rollupCoverage(r)),
+    ]);
+    return segs.some((s) => s.source !== 'raw');
+  }
+
+  /**
+   * Series over [lo, hi] as windows of `res` (0: one record per raw sample): each part of the range
+   * from the preferred source that covers it (rollups of `res`, raw samples aggregated on the fly,
+   * other resolutions finest first where raw samples are gone), parts of a window combined.
+   */
+  async #selectRollups(
+    matchers: readonly Matcher[],
+    lo: number,
+    hi: number,
+    res: number,
+    hints: SelectHints | undefined,
+  ): Promise<Series[]> {
+    const others = this.#rollups.resolutions().filter((r) => r !== res);
+    const preference: Coverage[] = [
+      ...(res > 0 ? [this.#rollupCoverage(res)] : []),
+      this.#rawCoverage(),
+      ...others.map((r) => this.#rollupCoverage(r)),
+    ];
+    const byKey = new Map<string, { labels: Labels; windows: Windows }>();
+    const entry = (labels: Labels): Windows => {
+      const key = JSON.stringify(labels);
+      let e = byKey.get(key);
+      if (e === undefined) {
+        e = { labels, windows: new Windows(res) };
+        byKey.set(key, e);
+      }
+      return e.windows;
+    };
+    for (const seg of planSegments(lo, hi, preference)) await this.#readSegment(seg, matchers, hi, entry);
+    const withRecords =
+      hints?.rangeMs !== undefined && hints.func !== undefined && ROLLUP_RANGE_FUNCTIONS.has(hints.func);
+    const out: Series[] = [];
+    for (const { labels, windows } of byKey.values()) {
+      // A window ending at `lo` is outside every range (T − R, T] read from `lo` on.
+      windows.dropThrough(lo);
+      if (windows.length === 0) continue;
+      const last = windows.lastSamples();
+      out.push({
+        labels,
+        iterator: () => new SliceIterator(last.ts, last.vs),
+        readSamples: () => last,
+        ...(withRecords ? { rollup: windows.records() } : {}),
+      });
+    }
+    return out.sort((a, b) => compareLabels(a.labels, b.labels));
+  }
+
+  async #readSegment(
+    seg: Segment,
+    matchers: readonly Matcher[],
+    hi: number,
+    entry: (labels: Labels) => Windows,
+  ): Promise<void> {
+    if (seg.source === 'raw') {
+      for (const s of await this.#selectRaw(matchers, seg.from, seg.to - 1))
+        entry(s.labels).addSamples(s.iterator(), seg.from, seg.to - 1);
+      return;
+    }
+    const blocks = this.#rollups
+      .blocks(seg.source)
+      .filter((b) => b.meta.minTime < seg.to && b.meta.maxTime > seg.from);
+    for (const b of blocks) b.acquire();
+    try {
+      for (const b of blocks) {
+        // Windows end in (from, to]: the one ending at `from` holds only a sample at `from`.
+        for (const s of await b.selectWindows(matchers, seg.from, Math.min(seg.to, hi)))
+          entry(s.labels).addWindows(s.windows);
+      }
+    } finally {
+      for (const b of blocks) b.release();
+    }
   }
 
   /**
@@ -280,7 +438,16 @@ export class TSDB implements Storage {
       await this.#persistHead(mint, mint + range);
     }
     await this.#compactBlocks();
+    const newest = this.#newest();
+    for (const b of [...this.#blocks]) await this.#rollups.ensureFrom(b, newest);
+    await this.#rollups.compact(this.#head.minValidTime);
     await this.#applyRetention();
+    await this.#rollups.applyRetention(newest);
+  }
+
+  /** The newest sample time the store knows (head or blocks), ms. */
+  #newest(): number {
+    return Math.max(this.#head.maxTime, ...this.#blocks.map((b) => b.meta.maxTime));
   }
 
   /** Writes head data in [mint, maxt) as a block and drops it from the head. */
@@ -312,10 +479,7 @@ export class TSDB implements Storage {
 
   /** Compaction ranges beyond the first: ×3 steps (6 h, 18 h, 54 h, …) up to 10% of retention or 31 d. */
   #ranges(): number[] {
-    const out: number[] = [];
-    const max = Math.min(this.#opts.retentionMs / 10, 31 * 24 * HOUR);
-    for (let r = this.#opts.blockRangeMs * 3; r <= max; r *= 3) out.push(r);
-    return out;
+    return compactionRanges(this.#opts.blockRangeMs, this.#opts.retentionMs);
   }
 
   async #compactBlocks(): Promise<void> {
@@ -417,6 +581,7 @@ export class TSDB implements Storage {
       if (b.meta.maxTime <= mintMs || b.meta.minTime > maxtMs) continue;
       await b.delete(matchers, mintMs, maxtMs);
     }
+    await this.#rollups.delete(matchers, mintMs, maxtMs);
     const refs = this.#head.delete(matchers, mintMs, maxtMs);
     if (this.#wal) await this.#wal.logDeletion(refs, mintMs, maxtMs);
   }
@@ -428,6 +593,7 @@ export class TSDB implements Storage {
         if (b.numTombstones === 0) continue;
         await this.#merge([b], b.meta.minTime, b.meta.maxTime);
       }
+      await this.#rollups.cleanTombstones();
     });
   }
 
@@ -441,7 +607,7 @@ export class TSDB implements Storage {
 
   async #snapshot(dir: string, options: { withHead?: boolean }): Promise<void> {
     await mkdir(dir, { recursive: true });
-    for (const b of this.#blocks) {
+    for (const b of [...this.#blocks, ...this.#rollups.blocks()]) {
       const to = join(dir, b.meta.ulid);
       await mkdir(join(to, 'chunks'), { recursive: true });
       for (const name of await readdir(join(b.dir, 'chunks')))
@@ -497,6 +663,8 @@ export class TSDB implements Storage {
         [...valuesPerName].map(([name, values]) => ({ name, values })),
         (x) => x.values,
       ),
+      rollupBlocks: this.#rollups.blocks().length,
+      rollupBytes: this.#rollups.sizeBytes(),
     };
   }
 
@@ -523,6 +691,7 @@ export class TSDB implements Storage {
     }
     for (const b of this.#blocks) await b.close();
     this.#blocks = [];
+    await this.#rollups.close();
     if (this.#wal) await this.#wal.close();
     await rm(join(this.dir, 'lock'), { force: true });
   }
@@ -573,9 +742,9 @@ export class TSDB implements Storage {
     ];
   }
 
-  /** Bytes the store takes on disk (blocks and WAL). */
+  /** Bytes the store takes on disk (raw and rollup blocks, and WAL). */
   sizeBytes(): number {
-    let n = this.#blocks.reduce((s, b) => s + b.sizeBytes, 0);
+    let n = this.#blocks.reduce((s, b) => s + b.sizeBytes, 0) + this.#rollups.sizeBytes();
     if (this.#wal) n += this.#wal.sizeBytes();
     return n;
   }
@@ -640,6 +809,22 @@ async function* mergedSeries(blocks: readonly Block[], mint: number, maxt: numbe
       iterator: () => (parts.length === 1 ? parts[0]!() : new MergeIterator(parts.map((p) => p()))),
     };
   }
+}
+
+/** Compaction ranges beyond the first: ×3 steps (6 h, 18 h, 54 h, …) up to 10% of retention or 31 d. */
+function compactionRanges(blockRangeMs: number, retentionMs: number): number[] {
+  const out: number[] = [];
+  const max = Math.min(retentionMs / 10, 31 * 24 * HOUR);
+  for (let r = blockRangeMs * 3; r <= max; r *= 3) out.push(r);
+  return out;
+}
+
+/**
+ * The raw block range rollups are written at: nine block ranges (18 h by default), or the largest
+ * range compaction reaches when retention keeps blocks smaller.
+ */
+function rollupFromRange(blockRangeMs: number, ranges: readonly number[]): number {
+  return Math.min(blockRangeMs * 9, ranges[ranges.length - 1] ?? blockRangeMs);
 }
 
 /** Bytes of the files under `dir`, recursively. */

@@ -137,9 +137,11 @@ describe('Engine', () => {
       startMs: 300_000,
       endMs: 1_200_000,
       stepMs: 60_000,
+      evalStartMs: 600_000,
       rangeMs: 300_000,
       func: 'rate',
     });
-    expect(seen).toContainEqual({ startMs: 240_000, endMs: 1_140_000, stepMs: 60_000 });
+    // The grid of evaluations is offset with the selector, so a store can check window alignment.
+    expect(seen).toContainEqual({ startMs: 240_000, endMs: 1_140_000, stepMs: 60_000, evalStartMs: 540_000 });
   });
 });

@@ -32,6 +32,8 @@ import { translateRe2 } from '../parser/regex.js';
 import { callFunction, type FnContext } from '../functions/functions.js';
 import { aggregate } from '../functions/aggregate.js';
 import type { QueryResult, QueryValue, Sample, Series } from './values.js';
+import { evalRollupCall, isRollupFunction } from './rollup-eval.js';
+import type { RollupRecords } from '../../storage/storage.js';
 import { Annotations, labelsKey, type ISample, type IValue, type IMatrix, type ISeries } from './internal.js';
 
 /** Engine-wide defaults; each query may override `lookbackDeltaMs`. */
@@ -52,6 +54,11 @@ export interface QueryOptions {
   readonly signal?: AbortSignal;
   readonly lookbackDeltaMs?: number;
   readonly timeoutMs?: number;
+  /**
+   * The coarsest rollup resolution the query may read (ms, passed to the store as
+   * `SelectHints.maxResolutionMs`): 0 forces raw samples (the API's `raw=true`).
+   */
+  readonly maxResolutionMs?: number;
 }
 
 /** A range query's time grid, all in ms; `endMs` is inclusive when it lies on the grid. */
@@ -71,6 +78,8 @@ interface Loaded {
   /** The same samples without stale markers (what range selectors see); shared when there are none. */
   readonly fts: Float64Array;
   readonly fvs: Float64Array;
+  /** Window aggregates when the store answered from rollups (see rollup-eval.ts). */
+  readonly rollup?: RollupRecords;
 }
 
 /**
@@ -179,7 +188,7 @@ export class Engine {
       expr,
       startMs,
       endMs,
-      { startMs, endMs, lookbackMs, subqueryStepMs: this.#subqueryStepMs },
+      { startMs, endMs, lookbackMs, subqueryStepMs: this.#subqueryStepMs, stepMs },
       ranges,
     );
     let mint = Infinity;
@@ -198,13 +207,19 @@ export class Engine {
         const hints: SelectHints = {
           startMs: r.min,
           endMs: r.max,
-          ...(stepMs > 0 ? { stepMs } : {}),
+          ...(r.stepMs !== undefined ? { stepMs: r.stepMs, evalStartMs: r.evalStartMs } : {}),
           ...(r.rangeMs !== undefined ? { rangeMs: r.rangeMs } : {}),
           ...(r.func !== undefined ? { func: r.func } : {}),
+          ...(options.maxResolutionMs !== undefined ? { maxResolutionMs: options.maxResolutionMs } : {}),
         };
         const series = await querier!.select(matchers, hints, signal);
         if (signal?.aborted) throw new AppError('canceled', 'query was canceled');
-        loaded.set(vs, series.map(materialize));
+        loaded.set(
+          vs,
+          series.map((s) =>
+            s.rollup !== undefined ? { ...materialize(s), rollup: s.rollup } : materialize(s),
+          ),
+        );
       }
     } catch (err) {
       querier?.close();
@@ -261,6 +276,8 @@ interface RangeCtx {
   endMs: number;
   lookbackMs: number;
   subqueryStepMs: number;
+  /** The step of the evaluations in this part of the expression (0: one instant). */
+  stepMs: number;
 }
 
 function atTime(at: VectorSelector['at'], ctx: { startMs: number; endMs: number }): number | null {
@@ -281,6 +298,9 @@ interface SelectorRange {
   max: number;
   rangeMs?: number;
   func?: string;
+  /** The grid of its evaluations (offset applied), when it is evaluated at more than one time. */
+  stepMs?: number;
+  evalStartMs?: number;
 }
 
 /** Records, for every selector, the time span of samples its evaluations may read. */
@@ -302,6 +322,10 @@ function collectRanges(
       : { min: lo, max: hi };
     if (rangeMs !== undefined) r.rangeMs = rangeMs;
     if (func !== undefined) r.func = func;
+    if (at === null && ctx.stepMs > 0 && prev === undefined) {
+      r.stepMs = ctx.stepMs;
+      r.evalStartMs = evalMin - vs.offsetMs;
+    }
     out.set(vs, r);
   };
   switch (e.type) {
@@ -315,7 +339,11 @@ function collectRanges(
       const at = atTime(e.at, ctx);
       const lo = (at ?? evalMin) - e.offsetMs - e.rangeMs;
       const hi = (at ?? evalMax) - e.offsetMs;
-      collectRanges(e.expr, lo, hi, ctx, out);
+      // Inner evaluations sit on multiples of the subquery's step (see Evaluator.subquery).
+      const step = e.stepMs > 0 ? e.stepMs : ctx.subqueryStepMs;
+      let first = step * Math.trunc(lo / step);
+      if (first <= lo) first += step;
+      collectRanges(e.expr, first, hi, { ...ctx, stepMs: step }, out);
       return;
     }
     case 'AggregateExpr':
@@ -727,6 +755,29 @@ class Evaluator {
     return { kind: 'vector', v: aggregate(e, param, input.v, this.annos) };
   }
 
+  /**
+   * A range function over a selector the store answered from rollups, computed from the windows
+   * (rollup-eval.ts); null when the call is not one (then it is evaluated over samples).
+   */
+  #rollupCall(e: Call, t: number): IValue | null {
+    if (!isRollupFunction(e.func) || e.args.length !== 1) return null;
+    const arg = unwrapParens(e.args[0]!);
+    if (arg.type !== 'MatrixSelector') return null;
+    const vs = arg.vectorSelector;
+    const loaded = this.#i.loaded.get(vs) ?? [];
+    if (loaded.length === 0 || loaded.some((s) => s.rollup === undefined)) return null;
+    const refT = (atTime(vs.at, this.#i) ?? t) - vs.offsetMs;
+    const { samples, read } = evalRollupCall(
+      e.func,
+      loaded as readonly (Loaded & { rollup: RollupRecords })[],
+      refT,
+      arg.rangeMs,
+      this.annos,
+    );
+    this.addSamples(read);
+    return { kind: 'vector', v: samples };
+  }
+
   call(e: Call, t: number): IValue {
     const args: IValue[] = [];
     if (e.func === 'timestamp') {
@@ -739,6 +790,8 @@ class Evaluator {
         };
       }
     }
+    const fromRollups = this.#rollupCall(e, t);
+    if (fromRollups !== null) return fromRollups;
     for (const a of e.args) args.push(this.eval(unwrapParens(a), t));
     const ctx: FnContext = {
       t,

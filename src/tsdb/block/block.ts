@@ -1,6 +1,6 @@
 import { open, readFile, readdir, rename, rm, stat, writeFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { AppError } from '../../base/errors.js';
+import { AppError, BugError } from '../../base/errors.js';
 import { ENCODING_XOR } from '../../chunkenc/xor.js';
 import type { Label, Labels } from '../../model/labels.js';
 import type { Matcher, SampleIterator, Series } from '../../storage/storage.js';
@@ -14,6 +14,8 @@ import {
   type ChunkRef,
   type Interval,
 } from '../iterators.js';
+import { decodeRollupChunk, ENCODING_ROLLUP } from '../rollup/chunk.js';
+import { Windows } from '../rollup/windows.js';
 import {
   CHUNKS_MAGIC,
   FORMAT_VERSION,
@@ -338,7 +340,7 @@ export class Block implements PostingsIndex {
         if (crc32c(buf.subarray(encAt, encAt + 1 + dataLen)) !== crc) {
           throw new AppError('io', `block ${this.dir}: checksum mismatch in chunk ${m.ref}`);
         }
-        if (enc !== ENCODING_XOR)
+        if (enc !== (this.meta.resolution === undefined ? ENCODING_XOR : ENCODING_ROLLUP))
           throw new AppError('io', `block ${this.dir}: unknown chunk encoding ${enc}`);
         out[order[k]!] = { bytes: data, numSamples: (data[0]! << 8) | data[1]!, minT: m.minT, maxT: m.maxT };
       }
@@ -372,6 +374,52 @@ export class Block implements PostingsIndex {
         },
       };
     });
+  }
+
+  /**
+   * A rollup block's windows (docs/tsdb/block.md "Rollups") for the series `ids`, with ends in
+   * [mint, maxt], tombstones applied (a window whose end lies in a deleted interval is dropped;
+   * {@link delete} callers widen intervals to whole windows). Series without a window are left out.
+   */
+  async windowsFor(
+    ids: Postings,
+    mint: number,
+    maxt: number,
+  ): Promise<{ labels: Labels; windows: Windows }[]> {
+    const res = this.meta.resolution;
+    if (res === undefined) throw new BugError(`block ${this.dir}: not a rollup block`);
+    const picked: { id: number; from: number; to: number }[] = [];
+    const metas: ChunkMeta[] = [];
+    for (const id of ids) {
+      const from = metas.length;
+      for (const c of this.#index.chunks[id]!) if (c.maxT >= mint && c.minT <= maxt) metas.push(c);
+      if (metas.length > from) picked.push({ id, from, to: metas.length });
+    }
+    const chunks = await this.#readMany(metas);
+    const out: { labels: Labels; windows: Windows }[] = [];
+    for (const { id, from, to } of picked) {
+      const all = new Windows(res, (to - from) * 32);
+      for (let k = from; k < to; k++) decodeRollupChunk(chunks[k]!.bytes, all, `block ${this.dir}`);
+      const deleted = this.#tombstones.get(id);
+      const w = new Windows(res, all.length);
+      for (let i = 0; i < all.length; i++) {
+        const t = all.t[i]!;
+        if (t < mint || t > maxt) continue;
+        if (deleted !== undefined && deleted.some((d) => t >= d.minT && t <= d.maxT)) continue;
+        w.addWindow(all, i);
+      }
+      if (w.length > 0) out.push({ labels: this.#index.series[id]!, windows: w });
+    }
+    return out;
+  }
+
+  /** Rollup blocks: {@link windowsFor} the series matching the matchers. */
+  selectWindows(
+    matchers: readonly Matcher[],
+    mint: number,
+    maxt: number,
+  ): Promise<{ labels: Labels; windows: Windows }[]> {
+    return this.windowsFor(postingsForMatchers(this, matchers), mint, maxt);
   }
 
   /** Series matching the matchers with samples in [mint, maxt], sorted by labels. */

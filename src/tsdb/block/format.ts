@@ -43,6 +43,12 @@ export interface BlockMeta {
      */
     readonly hints?: readonly string[];
   };
+  /**
+   * Present on a rollup block (docs/tsdb/block.md "Rollups"): the window length in ms (300000,
+   * 3600000). Its chunks are rollup chunks whose times are window ends, which lie in
+   * `[minTime, maxTime]`; `minTime`/`maxTime` are the raw samples' range it summarizes.
+   */
+  readonly resolution?: number;
   readonly version: 1;
 }
 

@@ -15,6 +15,8 @@ import {
   type BlockMeta,
   type ChunkMeta,
 } from './format.js';
+import { ENCODING_ROLLUP, WINDOWS_PER_CHUNK, encodeRollupChunk } from '../rollup/chunk.js';
+import type { Windows } from '../rollup/windows.js';
 import { newUlid } from './ulid.js';
 
 /**
@@ -76,12 +78,12 @@ class ChunkFileWriter {
     this.#fh = null;
   }
 
-  /** Appends a chunk entry; returns its reference and length. */
-  async write(data: Uint8Array): Promise<{ ref: number; len: number }> {
+  /** Appends a chunk entry of `encoding` (default XOR); returns its reference and length. */
+  async write(data: Uint8Array, encoding = ENCODING_XOR): Promise<{ ref: number; len: number }> {
     const entry = new ByteWriter(data.length + 16);
     entry.uvarint(data.length);
     const encAt = entry.length;
-    entry.u8(ENCODING_XOR);
+    entry.u8(encoding);
     entry.raw(data);
     entry.u32(crc32c(entry.bytes().subarray(encAt)));
     const len = entry.length;
@@ -129,7 +131,6 @@ export async function writeBlock(
 ): Promise<BlockMeta | null> {
   const ulid = newUlid(options.nowMs);
   const tmp = join(parentDir, `${ulid}.tmp`);
-  const final = join(parentDir, ulid);
   const spc = options.samplesPerChunk ?? SAMPLES_PER_CHUNK;
   await mkdir(join(tmp, 'chunks'), { recursive: true });
   const chunks = new ChunkFileWriter(join(tmp, 'chunks'));
@@ -164,36 +165,103 @@ export async function writeBlock(
       if (metas.length > 0) written.push({ labels: s.labels, chunks: metas });
     }
     await chunks.close();
-    if (written.length === 0) {
-      await rm(tmp, { recursive: true, force: true });
-      return null;
+    return await finishBlock(parentDir, ulid, written, { numSamples, numChunks }, options);
+  } catch (err) {
+    await chunks.close().catch(() => {});
+    await rm(tmp, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+/**
+ * Completes a block whose chunks are written in `<ulid>.tmp/chunks`: index, meta.json, fsyncs and
+ * the rename into place. Returns null (removing the directory) when no series was written.
+ */
+async function finishBlock(
+  parentDir: string,
+  ulid: string,
+  written: readonly { labels: Labels; chunks: readonly ChunkMeta[] }[],
+  stats: { numSamples: number; numChunks: number },
+  options: WriteBlockOptions & { readonly resolutionMs?: number },
+): Promise<BlockMeta | null> {
+  const tmp = join(parentDir, `${ulid}.tmp`);
+  if (written.length === 0) {
+    await rm(tmp, { recursive: true, force: true });
+    return null;
+  }
+  await syncFile(join(tmp, 'index'), encodeIndex(written));
+  const meta: BlockMeta = {
+    ulid,
+    minTime: options.minTime,
+    maxTime: options.maxTime,
+    stats: { numSamples: stats.numSamples, numSeries: written.length, numChunks: stats.numChunks },
+    compaction: {
+      level: options.level,
+      sources: options.parents ? [...new Set(options.parents.flatMap((p) => p.compaction.sources))] : [ulid],
+      ...(options.parents
+        ? {
+            parents: options.parents.map((p) => ({ ulid: p.ulid, minTime: p.minTime, maxTime: p.maxTime })),
+          }
+        : {}),
+      ...blockHints(options),
+    },
+    ...(options.resolutionMs !== undefined ? { resolution: options.resolutionMs } : {}),
+    version: 1,
+  };
+  await syncFile(join(tmp, 'meta.json'), `${JSON.stringify(meta, null, 2)}\n`);
+  await syncDir(join(tmp, 'chunks'));
+  await syncDir(tmp);
+  await rename(tmp, join(parentDir, ulid));
+  await syncDir(parentDir);
+  return meta;
+}
+
+/** One series of a rollup block being written: its labels and windows (in time order). */
+export interface RollupSeriesInput {
+  readonly labels: Labels;
+  readonly windows: Windows;
+}
+
+/**
+ * Writes a rollup block (docs/tsdb/block.md "Rollups") under `parentDir`: for each series (sorted by
+ * labels), its windows with ends in [minTime, maxTime] as rollup chunks. `resolutionMs` goes to
+ * meta.json; `numSamples` counts windows. Returns null when no series has a window.
+ */
+export async function writeRollupBlock(
+  parentDir: string,
+  series: Iterable<RollupSeriesInput> | AsyncIterable<RollupSeriesInput>,
+  options: WriteBlockOptions & { readonly resolutionMs: number },
+): Promise<BlockMeta | null> {
+  const ulid = newUlid(options.nowMs);
+  const tmp = join(parentDir, `${ulid}.tmp`);
+  await mkdir(join(tmp, 'chunks'), { recursive: true });
+  const chunks = new ChunkFileWriter(join(tmp, 'chunks'));
+  const written: { labels: Labels; chunks: ChunkMeta[] }[] = [];
+  let numSamples = 0;
+  let numChunks = 0;
+  let prev: Labels | null = null;
+  try {
+    for await (const s of series) {
+      if (prev !== null && compareLabels(prev, s.labels) >= 0)
+        throw new BugError(`write rollup block: series out of order at ${JSON.stringify(s.labels)}`);
+      prev = s.labels;
+      const w = s.windows;
+      let from = 0;
+      while (from < w.length && w.t[from]! < options.minTime) from++;
+      let to = from;
+      while (to < w.length && w.t[to]! <= options.maxTime) to++;
+      const metas: ChunkMeta[] = [];
+      for (let i = from; i < to; i += WINDOWS_PER_CHUNK) {
+        const end = Math.min(to, i + WINDOWS_PER_CHUNK);
+        const { ref, len } = await chunks.write(encodeRollupChunk(w, i, end), ENCODING_ROLLUP);
+        metas.push({ minT: w.t[i]!, maxT: w.t[end - 1]!, ref, len });
+        numChunks++;
+      }
+      numSamples += to - from;
+      if (metas.length > 0) written.push({ labels: s.labels, chunks: metas });
     }
-    await syncFile(join(tmp, 'index'), encodeIndex(written));
-    const meta: BlockMeta = {
-      ulid,
-      minTime: options.minTime,
-      maxTime: options.maxTime,
-      stats: { numSamples, numSeries: written.length, numChunks },
-      compaction: {
-        level: options.level,
-        sources: options.parents
-          ? [...new Set(options.parents.flatMap((p) => p.compaction.sources))]
-          : [ulid],
-        ...(options.parents
-          ? {
-              parents: options.parents.map((p) => ({ ulid: p.ulid, minTime: p.minTime, maxTime: p.maxTime })),
-            }
-          : {}),
-        ...blockHints(options),
-      },
-      version: 1,
-    };
-    await syncFile(join(tmp, 'meta.json'), `${JSON.stringify(meta, null, 2)}\n`);
-    await syncDir(join(tmp, 'chunks'));
-    await syncDir(tmp);
-    await rename(tmp, final);
-    await syncDir(parentDir);
-    return meta;
+    await chunks.close();
+    return await finishBlock(parentDir, ulid, written, { numSamples, numChunks }, options);
   } catch (err) {
     await chunks.close().catch(() => {});
     await rm(tmp, { recursive: true, force: true });
