@@ -10,6 +10,12 @@
  * VictoriaMetrics: its storage parts after /internal/force_flush), with ratios to Kanshi.
  *
  *   npm run bench:tsdb -- [--series 10000 | --100k] [--hours 4] [--samples-per-request 2000]
+ *                         [--only kanshi,prometheus,victoria-metrics] [--dist DIR]
+ *
+ * `--only` runs a subset of the servers (ratios are to the first one listed); `--dist` runs Kanshi
+ * from another build folder (`tsc -p tsconfig.build.json --outDir DIR`), for profiling a change
+ * without touching `dist/`. `KANSHI_BENCH_NODE_OPTIONS` is passed to the Kanshi process as node
+ * options (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`).
  *
  * Runs on the compiled JS (the npm script builds first). The data span (default 4 h of
  * timestamps ending now) makes both Kanshi and Prometheus cut 2 h blocks. A benchmark, not a
@@ -20,18 +26,35 @@ import { readFileSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import cliProgress from 'cli-progress';
 
-const DIST = new URL('../dist/', import.meta.url);
-const BIN = fileURLToPath(new URL('../bin/kanshi.js', import.meta.url));
 const STEP_MS = 15_000;
 const HOUR = 3_600_000;
 
 function arg(name, fallback) {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1] : fallback;
+}
+
+const DIST = arg('dist', undefined)
+  ? pathToFileURL(`${resolve(arg('dist', ''))}/`)
+  : new URL('../dist/', import.meta.url);
+const ONLY = arg('only', 'kanshi,prometheus,victoria-metrics').split(',');
+
+/** Node arguments that run Kanshi's `main` from DIST with the arguments that follow. */
+function kanshiCommand() {
+  const node = (process.env.KANSHI_BENCH_NODE_OPTIONS ?? '').split(' ').filter(Boolean);
+  if (arg('dist', undefined) === undefined)
+    return [...node, fileURLToPath(new URL('../bin/kanshi.js', import.meta.url))];
+  const main = new URL('cmd/kanshi.js', DIST).href;
+  return [
+    ...node,
+    '--input-type=module',
+    '-e',
+    `import { main } from ${JSON.stringify(main)}; process.exitCode = await main(process.argv.slice(1));`,
+  ];
 }
 
 async function freePort() {
@@ -198,62 +221,76 @@ async function main() {
   const root = await mkdtemp(join(tmpdir(), 'kanshi-bench-tsdb-'));
 
   const targets = [];
+  const want = (name) => ONLY.includes(name);
   const kPort = await freePort();
   const kDir = join(root, 'kanshi');
-  targets.push({
-    name: 'kanshi',
-    url: `http://127.0.0.1:${kPort}`,
-    ready: '/-/ready',
-    proc: spawn(
-      process.execPath,
-      [BIN, 'server', '--listen', `127.0.0.1:${kPort}`, '--data', kDir, '--log-level', 'warn'],
-      {
-        stdio: ['ignore', 'ignore', 'inherit'],
-      },
-    ),
-    disk: () => blockFigures(join(kDir, 'tenants', 'default')),
-  });
+  if (want('kanshi'))
+    targets.push({
+      name: 'kanshi',
+      url: `http://127.0.0.1:${kPort}`,
+      ready: '/-/ready',
+      proc: spawn(
+        process.execPath,
+        [
+          ...kanshiCommand(),
+          'server',
+          '--listen',
+          `127.0.0.1:${kPort}`,
+          '--data',
+          kDir,
+          '--log-level',
+          'warn',
+        ],
+        {
+          stdio: ['ignore', 'ignore', 'inherit'],
+        },
+      ),
+      disk: () => blockFigures(join(kDir, 'tenants', 'default')),
+    });
   const pPort = await freePort();
   const pDir = join(root, 'prometheus');
   await writeFile(join(root, 'prometheus.yml'), 'global: {}\n');
-  targets.push({
-    name: 'prometheus',
-    url: `http://127.0.0.1:${pPort}`,
-    ready: '/-/ready',
-    proc: spawn(
-      '/usr/bin/prometheus',
-      [
-        `--config.file=${join(root, 'prometheus.yml')}`,
-        `--storage.tsdb.path=${pDir}`,
-        `--web.listen-address=127.0.0.1:${pPort}`,
-        '--web.enable-remote-write-receiver',
-      ],
-      { stdio: ['ignore', 'ignore', 'ignore'] },
-    ),
-    disk: () => blockFigures(pDir),
-  });
+  if (want('prometheus'))
+    targets.push({
+      name: 'prometheus',
+      url: `http://127.0.0.1:${pPort}`,
+      ready: '/-/ready',
+      proc: spawn(
+        '/usr/bin/prometheus',
+        [
+          `--config.file=${join(root, 'prometheus.yml')}`,
+          `--storage.tsdb.path=${pDir}`,
+          `--web.listen-address=127.0.0.1:${pPort}`,
+          '--web.enable-remote-write-receiver',
+        ],
+        { stdio: ['ignore', 'ignore', 'ignore'] },
+      ),
+      disk: () => blockFigures(pDir),
+    });
   const vPort = await freePort();
   const vDir = join(root, 'victoria-metrics');
-  targets.push({
-    name: 'victoria-metrics',
-    url: `http://127.0.0.1:${vPort}`,
-    ready: '/health',
-    proc: spawn(
-      '/usr/bin/victoria-metrics',
-      [
-        `-httpListenAddr=127.0.0.1:${vPort}`,
-        `-storageDataPath=${vDir}`,
-        '-retentionPeriod=100y',
-        '-search.disableCache',
-      ],
-      { stdio: ['ignore', 'ignore', 'ignore'] },
-    ),
-    disk: async () => {
-      await (await fetch(`${targets[2].url}/internal/force_flush`)).arrayBuffer();
-      await new Promise((r) => setTimeout(r, 2000));
-      return vmFigures(targets[2].url);
-    },
-  });
+  const vUrl = `http://127.0.0.1:${vPort}`;
+  if (want('victoria-metrics'))
+    targets.push({
+      name: 'victoria-metrics',
+      url: vUrl,
+      ready: '/health',
+      proc: spawn(
+        '/usr/bin/victoria-metrics',
+        [
+          `-httpListenAddr=127.0.0.1:${vPort}`,
+          `-storageDataPath=${vDir}`,
+          '-retentionPeriod=100y',
+          '-search.disableCache',
+        ],
+        { stdio: ['ignore', 'ignore', 'ignore'] },
+      ),
+      disk: async () => {
+        await (await fetch(`${vUrl}/internal/force_flush`)).arrayBuffer();
+        await new Promise((r) => setTimeout(r, 2000));
+        return vmFigures(vUrl);
+      },
+    });
   try {
     for (const t of targets) await waitReady(t.url, t.ready, t.proc, t.name);
     for (const t of targets) t.ms = 0;

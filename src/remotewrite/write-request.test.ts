@@ -8,9 +8,13 @@ import { labelsFromRecord } from '../model/labels.js';
 import { STALE_NAN, isStaleNaN } from '../model/sample.js';
 import {
   decodeWriteRequest,
+  decodeWriteRequestColumns,
   encodeWriteRequest,
+  labelsAt,
   marshalWriteRequest,
+  unmarshalWriteRequestColumns,
   type WriteRequest,
+  type WriteRequestColumns,
 } from './write-request.js';
 
 // The schema of prompb/remote.proto and prompb/types.proto (the fields remote_write 1.0 uses),
@@ -259,5 +263,96 @@ describe('bodies sent by Prometheus', () => {
       unit: '',
     });
     expect(Buffer.from(marshalWriteRequest(req)).equals(Buffer.from(uncompress(body)))).toBe(true);
+  });
+});
+
+/** The columns of `cols` as a WriteRequest (labels as sent), to compare with decodeWriteRequest. */
+function columnsAsRequest(cols: WriteRequestColumns): WriteRequest {
+  const timeseries = [];
+  for (let i = 0; i < cols.numSeries; i++) {
+    const samples = [];
+    for (let j = cols.sampleStart[i]!; j < cols.sampleStart[i + 1]!; j++)
+      samples.push({ value: cols.vs[j]!, timestamp: cols.ts[j]! });
+    timeseries.push({ labels: labelsAt(cols, i), samples });
+  }
+  return { timeseries };
+}
+
+describe('decodeWriteRequestColumns', () => {
+  const exemplarBody = WriteRequestType.encode(
+    WriteRequestType.fromObject({
+      timeseries: [
+        {
+          labels: [{ name: '__name__', value: 'a' }],
+          samples: [{ value: 2.5, timestamp: 10 }],
+          exemplars: [{ labels: [{ name: 'trace_id', value: 'abc' }], value: 1, timestamp: 9 }],
+        },
+      ],
+    }),
+  ).finish();
+  it.each([
+    ['the sample request', encodeWriteRequest(sampleRequest())],
+    ['the golden body', compress(new Uint8Array(readFileSync(`${testdata}write-request.golden.bin`)))],
+    ['a body of Prometheus 2.42', new Uint8Array(readFileSync(`${testdata}prometheus-2.42-samples.snappy`))],
+    [
+      'a metadata body of Prometheus 2.42',
+      new Uint8Array(readFileSync(`${testdata}prometheus-2.42-metadata.snappy`)),
+    ],
+    ['a body with exemplars', compress(exemplarBody)],
+  ])('decodes %s to the samples and labels decodeWriteRequest gives', (_name, body) => {
+    const cols = decodeWriteRequestColumns(body);
+    const want = decodeWriteRequest(body);
+    expect(cols.numSeries).toBe(want.timeseries.length);
+    expect(columnsAsRequest(cols)).toEqual({ timeseries: want.timeseries });
+    for (let i = 0; i < cols.numSeries; i++) {
+      for (let j = cols.sampleStart[i]!; j < cols.sampleStart[i + 1]!; j++)
+        expect(bitsOf(cols.vs[j]!)).toBe(
+          bitsOf(want.timeseries[i]!.samples[j - cols.sampleStart[i]!]!.value),
+        );
+    }
+  });
+
+  it('keeps the staleness marker bit-exact', () => {
+    const cols = decodeWriteRequestColumns(encodeWriteRequest(sampleRequest()));
+    expect(isStaleNaN(cols.vs[2]!)).toBe(true);
+    expect(isStaleNaN(cols.vs[4]!)).toBe(false);
+  });
+
+  it('spans the label fields of a series as sent, or none when other fields come between them', () => {
+    // Series 1: label, sample, label (interleaved); series 2: no labels.
+    const label = (n: string, v: string) => [
+      0x0a,
+      4 + n.length + v.length,
+      0x0a,
+      n.length,
+      ...Buffer.from(n),
+      0x12,
+      v.length,
+      ...Buffer.from(v),
+    ];
+    const sample = [0x12, 2, 0x10, 5];
+    const s0 = [...label('__name__', 'a'), ...label('b', 'c'), ...sample];
+    const s1 = [...label('__name__', 'a'), ...sample, ...label('b', 'c')];
+    const s2 = [...sample];
+    const raw = Uint8Array.from([0x0a, s0.length, ...s0, 0x0a, s1.length, ...s1, 0x0a, s2.length, ...s2]);
+    const cols = unmarshalWriteRequestColumns(raw);
+    expect(cols.numSeries).toBe(3);
+    const span = (i: number) => [...raw.subarray(cols.labelsStart[i], cols.labelsEnd[i])];
+    expect(span(0)).toEqual([...label('__name__', 'a'), ...label('b', 'c')]);
+    expect(cols.labelsEnd[1]).toBe(0);
+    expect(labelsAt(cols, 1)).toEqual([
+      { name: '__name__', value: 'a' },
+      { name: 'b', value: 'c' },
+    ]);
+    expect(cols.labelsEnd[2]).toBe(0);
+    expect([...cols.ts.subarray(0, cols.numSamples)]).toEqual([5, 5, 5]);
+  });
+
+  it.each([
+    ['a truncated protobuf', compress(marshalWriteRequest(sampleRequest()).subarray(0, 40))],
+    ['wire type 7', compress(new Uint8Array([0x0f]))],
+    ['plain protobuf (not snappy)', marshalWriteRequest(sampleRequest())],
+  ])('rejects %s as bad_input', (_name, body) => {
+    expect(() => decodeWriteRequestColumns(body)).toThrow(AppError);
   });
 });

@@ -203,6 +203,11 @@ export function encodeWriteRequest(req: WriteRequest): Uint8Array {
  * wrong (bad snappy, bad protobuf, too large) and `limit` when over `maxUncompressedBytes`.
  */
 export function decodeWriteRequest(body: Uint8Array, options: DecodeOptions = {}): WriteRequest {
+  return unmarshalWriteRequest(uncompressBody(body, options));
+}
+
+/** The Snappy block `body` uncompressed, refused over the limit before inflating it. */
+function uncompressBody(body: Uint8Array, options: DecodeOptions): Uint8Array {
   const declared = snappyUncompressedLength(body);
   if (declared < 0) throw new AppError('bad_input', 'bad snappy body: invalid uncompressed length header');
   if (options.maxUncompressedBytes !== undefined && declared > options.maxUncompressedBytes) {
@@ -217,7 +222,7 @@ export function decodeWriteRequest(body: Uint8Array, options: DecodeOptions = {}
   } catch (err) {
     throw new AppError('bad_input', `bad snappy body: ${errorMessage(err)}`, { cause: err });
   }
-  return unmarshalWriteRequest(raw);
+  return raw;
 }
 
 /** Parses an uncompressed protobuf WriteRequest; throws AppError `bad_input` on malformed bytes. */
@@ -290,6 +295,161 @@ function readMetadata(r: ProtoReader, end: number): MetricMetadata {
     else r.skip(tag, end);
   }
   return { type, metricFamilyName, help, unit };
+}
+
+/**
+ * A WriteRequest decoded for a receiver's hot path: the samples in typed arrays (values bit-exact,
+ * so STALE_NAN survives) and each series' labels left as bytes of the uncompressed body, so a
+ * receiver can recognise a series it has seen by those bytes without building strings
+ * ({@link labelsAt} builds them when needed). Metadata is skipped. The arrays and `raw` belong to
+ * the caller; they are not shared with any other request.
+ */
+export interface WriteRequestColumns {
+  /** The uncompressed protobuf the offsets point into. */
+  readonly raw: Uint8Array;
+  readonly numSeries: number;
+  /** Series i's TimeSeries message is raw[seriesStart[i], seriesEnd[i]). */
+  readonly seriesStart: Uint32Array;
+  readonly seriesEnd: Uint32Array;
+  /**
+   * When labelsEnd[i] > 0, every label field of series i (tag, length and Label message) lies in
+   * raw[labelsStart[i], labelsEnd[i]) with nothing else between them: these bytes identify the
+   * series as sent. labelsEnd[i] = 0 when the series has no labels or its label fields are
+   * interleaved with other fields.
+   */
+  readonly labelsStart: Uint32Array;
+  readonly labelsEnd: Uint32Array;
+  /** Samples of series i are at [sampleStart[i], sampleStart[i + 1]) of `ts` and `vs`. */
+  readonly sampleStart: Uint32Array;
+  /** Sample timestamps, ms since the epoch. */
+  readonly ts: Float64Array;
+  /** Sample values, bit-exact. */
+  readonly vs: Float64Array;
+  readonly numSamples: number;
+}
+
+/**
+ * Like {@link decodeWriteRequest}, into {@link WriteRequestColumns}. Throws the same errors
+ * (AppError `bad_input` for bad snappy or protobuf, `limit` over `maxUncompressedBytes`); label
+ * strings are only checked for valid UTF-8 when {@link labelsAt} decodes them.
+ */
+export function decodeWriteRequestColumns(
+  body: Uint8Array,
+  options: DecodeOptions = {},
+): WriteRequestColumns {
+  return unmarshalWriteRequestColumns(uncompressBody(body, options));
+}
+
+/** Parses an uncompressed protobuf WriteRequest into columns; throws AppError `bad_input` on malformed bytes. */
+export function unmarshalWriteRequestColumns(raw: Uint8Array): WriteRequestColumns {
+  const r = new ProtoReader(raw);
+  const end = raw.length;
+  try {
+    // Pass 1: the series messages (top-level fields only), to size the per-series arrays.
+    let numSeries = 0;
+    while (r.pos < end) {
+      const tag = r.varint(end);
+      if (tag === 0x0a) {
+        r.pos = r.lengthEnd(end);
+        numSeries++;
+      } else r.skip(tag, end);
+    }
+    const seriesStart = new Uint32Array(numSeries);
+    const seriesEnd = new Uint32Array(numSeries);
+    const labelsStart = new Uint32Array(numSeries);
+    const labelsEnd = new Uint32Array(numSeries);
+    const sampleStart = new Uint32Array(numSeries + 1);
+    let cap = Math.max(16, numSeries);
+    let ts = new Float64Array(cap);
+    let vs = new Float64Array(cap);
+    let n = 0;
+    let i = 0;
+    r.pos = 0;
+    while (r.pos < end) {
+      const tag = r.varint(end);
+      if (tag !== 0x0a) {
+        r.skip(tag, end);
+        continue;
+      }
+      const sEnd = r.lengthEnd(end);
+      seriesStart[i] = r.pos;
+      seriesEnd[i] = sEnd;
+      sampleStart[i] = n;
+      // Label fields: contiguous while no other field came between them.
+      let lStart = -1;
+      let lEnd = 0;
+      let interleaved = false;
+      while (r.pos < sEnd) {
+        const at = r.pos;
+        const t = r.varint(sEnd);
+        if (t === 0x0a) {
+          r.pos = r.lengthEnd(sEnd);
+          if (lStart < 0) lStart = at;
+          else if (lEnd !== at) interleaved = true;
+          lEnd = r.pos;
+        } else if (t === 0x12) {
+          const smpEnd = r.lengthEnd(sEnd);
+          let value = 0;
+          let timestamp = 0;
+          while (r.pos < smpEnd) {
+            const st = r.varint(smpEnd);
+            if (st === 0x09) value = r.double(smpEnd);
+            else if (st === 0x10) timestamp = r.int64(smpEnd);
+            else r.skip(st, smpEnd);
+          }
+          if (n === cap) {
+            cap *= 2;
+            const grownT = new Float64Array(cap);
+            grownT.set(ts);
+            ts = grownT;
+            const grownV = new Float64Array(cap);
+            grownV.set(vs);
+            vs = grownV;
+          }
+          ts[n] = timestamp;
+          vs[n] = value;
+          n++;
+        } else r.skip(t, sEnd);
+      }
+      labelsStart[i] = lStart < 0 ? 0 : lStart;
+      labelsEnd[i] = lStart < 0 || interleaved ? 0 : lEnd;
+      i++;
+    }
+    sampleStart[numSeries] = n;
+    return {
+      raw,
+      numSeries,
+      seriesStart,
+      seriesEnd,
+      labelsStart,
+      labelsEnd,
+      sampleStart,
+      ts,
+      vs,
+      numSamples: n,
+    };
+  } catch (err) {
+    if (err instanceof AppError) throw err;
+    throw new AppError('bad_input', `bad protobuf WriteRequest: ${errorMessage(err)}`, { cause: err });
+  }
+}
+
+/** The labels of series `i` of `cols`, as sent (order and duplicates kept); AppError `bad_input` for bad UTF-8. */
+export function labelsAt(cols: WriteRequestColumns, i: number): Label[] {
+  const r = new ProtoReader(cols.raw);
+  const end = cols.seriesEnd[i]!;
+  r.pos = cols.seriesStart[i]!;
+  const labels: Label[] = [];
+  try {
+    while (r.pos < end) {
+      const tag = r.varint(end);
+      if (tag === 0x0a) labels.push(readLabel(r, r.lengthEnd(end)));
+      else r.skip(tag, end);
+    }
+  } catch (err) {
+    throw new AppError('bad_input', `bad protobuf WriteRequest: ${errorMessage(err)}`, { cause: err });
+  }
+  return labels;
 }
 
 /** The uncompressed length a Snappy block declares (a varint preamble), or -1 when malformed. */

@@ -140,6 +140,12 @@ export async function startServer(options: ServerOptions): Promise<KanshiServer>
         maxBytes: options.config.storage.retention_size,
         oooWindowMs: options.config.storage.out_of_order_window,
         maxSeries: options.config.storage.max_series,
+        walSyncIntervalMs: options.config.storage.wal_sync_interval,
+        labelLimits: {
+          labelLimit: options.config.storage.label_limit,
+          labelNameLengthLimit: options.config.storage.label_name_length_limit,
+          labelValueLengthLimit: options.config.storage.label_value_length_limit,
+        },
         logger: options.logger.child({ component: 'tsdb', tenant: DEFAULT_TENANT }),
         clock: options.clock,
       },

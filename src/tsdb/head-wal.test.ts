@@ -1,7 +1,12 @@
+import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { nullLogger } from '../base/logger.js';
 import { labelsFromRecord } from '../model/labels.js';
 import { STALE_NAN, isStaleNaN } from '../model/sample.js';
-import { decodeRecord, encodeSamples, encodeSeries, encodeTombstones } from './head-wal.js';
+import type { HeadBatch } from './head/head.js';
+import { decodeRecord, encodeSamples, encodeSeries, encodeTombstones, HeadWal } from './head-wal.js';
 
 describe('TSDB WAL records', () => {
   it.each([
@@ -50,5 +55,46 @@ describe('TSDB WAL records', () => {
     ],
   ])('rejects %s', (_name, bytes, err) => {
     expect(() => decodeRecord(bytes, 'wal record at 1:0')).toThrow(err);
+  });
+});
+
+describe('HeadWal fsync policy', () => {
+  const batch = (t: number): HeadBatch => ({
+    newSeries: [],
+    refs: [1],
+    ts: [t],
+    vs: Float64Array.of(t),
+    length: 1,
+  });
+
+  it.each([
+    ['at every commit', 0, 1],
+    ['in the background within the interval', 20, 0],
+  ])(
+    'fsyncs %s, and the records are in the file when log resolves',
+    async (_name, syncIntervalMs, syncsAtLog) => {
+      const dir = await mkdtemp(join(tmpdir(), 'kanshi-head-wal-'));
+      try {
+        const wal = await HeadWal.open(dir, { logger: nullLogger, syncIntervalMs });
+        const before = wal.syncCount;
+        await wal.log(batch(1000));
+        expect(wal.syncCount - before).toBe(syncsAtLog);
+        const [segment] = await readdir(dir);
+        expect((await stat(join(dir, segment!))).size).toBeGreaterThan(0);
+        if (syncIntervalMs > 0) {
+          await new Promise((r) => setTimeout(r, syncIntervalMs * 5));
+          expect(wal.syncCount - before).toBe(1);
+        }
+        await wal.close();
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    },
+  );
+
+  it('refuses a negative interval', async () => {
+    await expect(HeadWal.open('/nonexistent', { logger: nullLogger, syncIntervalMs: -1 })).rejects.toThrow(
+      /sync interval must be >= 0 ms, got -1/,
+    );
   });
 });

@@ -122,22 +122,69 @@ export function decodeRecord(data: Uint8Array, what: string): DecodedRecord {
   }
 }
 
+/** Options of {@link HeadWal.open}. */
+export interface HeadWalOptions {
+  readonly logger: Logger;
+  /** Size at which a segment is closed (default: the Wal's, 32 MiB). */
+  readonly segmentMaxBytes?: number;
+  /**
+   * The fsync policy (docs/tsdb/wal.md "Commit and fsync policy"). 0: a commit resolves after
+   * its records are written and fsynced (group commit). > 0: a commit resolves once its records
+   * are written to the OS, which survives a crash of the process (kill -9) but not of the
+   * machine; the log is fsynced in the background at most this many ms after a write, and when
+   * a segment is closed. Default 0.
+   */
+  readonly syncIntervalMs?: number;
+}
+
 /** The TSDB's log over a {@link Wal} in `dir`. */
 export class HeadWal {
   readonly #wal: Wal;
   readonly #log: Logger;
+  readonly #syncIntervalMs: number;
+  /** The pending background fsync (syncIntervalMs > 0), if one is scheduled. */
+  #syncTimer: ReturnType<typeof setTimeout> | null = null;
+  #backgroundSync: Promise<void> | null = null;
   /** Newest sample time (ms) per segment number, to know when a segment may go. */
   readonly #segMaxT = new Map<number, number>();
 
-  private constructor(wal: Wal, log: Logger) {
+  private constructor(wal: Wal, log: Logger, syncIntervalMs: number) {
     this.#wal = wal;
     this.#log = log;
+    this.#syncIntervalMs = syncIntervalMs;
   }
 
   /** Opens the log in `dir` (a torn tail is truncated and logged by the Wal). */
-  static async open(dir: string, logger: Logger, segmentMaxBytes?: number): Promise<HeadWal> {
-    const wal = await Wal.open({ dir, logger, ...(segmentMaxBytes ? { segmentMaxBytes } : {}) });
-    return new HeadWal(wal, logger);
+  static async open(dir: string, options: HeadWalOptions): Promise<HeadWal> {
+    const syncIntervalMs = options.syncIntervalMs ?? 0;
+    if (!(Number.isFinite(syncIntervalMs) && syncIntervalMs >= 0)) {
+      throw new AppError('bad_input', `wal: sync interval must be >= 0 ms, got ${syncIntervalMs}`);
+    }
+    const wal = await Wal.open({
+      dir,
+      logger: options.logger,
+      ...(options.segmentMaxBytes ? { segmentMaxBytes: options.segmentMaxBytes } : {}),
+    });
+    return new HeadWal(wal, options.logger, syncIntervalMs);
+  }
+
+  /** Schedules a background fsync within the sync interval, unless one is pending. */
+  #scheduleSync(): void {
+    if (this.#syncTimer !== null) return;
+    this.#syncTimer = setTimeout(() => {
+      this.#syncTimer = null;
+      this.#backgroundSync = this.#wal.sync().then(
+        () => {
+          this.#backgroundSync = null;
+        },
+        (err: unknown) => {
+          this.#backgroundSync = null;
+          // The Wal refuses appends after a failed fsync: later commits fail and are not acknowledged.
+          this.#log.error({ err: errorMessage(err), dir: this.#wal.dir }, 'wal background fsync failed');
+        },
+      );
+    }, this.#syncIntervalMs);
+    this.#syncTimer.unref?.();
   }
 
   #noteSegment(pos: WalPosition, maxT: number): void {
@@ -154,7 +201,9 @@ export class HeadWal {
       records.push(encodeSamples(batch.refs, batch.ts, batch.vs, batch.length));
       for (let i = 0; i < batch.length; i++) if (batch.ts[i]! > maxT) maxT = batch.ts[i]!;
     }
-    const pos = await this.#wal.append(records, { sync: true });
+    const syncNow = this.#syncIntervalMs === 0;
+    const pos = await this.#wal.append(records, { sync: syncNow });
+    if (!syncNow) this.#scheduleSync();
     this.#noteSegment(pos, maxT);
   }
 
@@ -272,6 +321,11 @@ export class HeadWal {
     for (const n of removed) this.#segMaxT.delete(n);
   }
 
+  /** Fsyncs run so far (for metrics and tests). */
+  get syncCount(): number {
+    return this.#wal.syncCount;
+  }
+
   /** Segment numbers of the log, oldest first. */
   segments(): number[] {
     return this.#wal.segments().map((s) => s.segment);
@@ -282,8 +336,11 @@ export class HeadWal {
     return this.#wal.segments().reduce((n, s) => n + s.bytes, 0);
   }
 
-  /** Syncs and closes the log. */
-  close(): Promise<void> {
-    return this.#wal.close();
+  /** Syncs and closes the log (a pending background fsync is folded into the final one). */
+  async close(): Promise<void> {
+    if (this.#syncTimer !== null) clearTimeout(this.#syncTimer);
+    this.#syncTimer = null;
+    await this.#backgroundSync;
+    await this.#wal.close();
   }
 }

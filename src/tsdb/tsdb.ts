@@ -20,6 +20,7 @@ import { isUlid } from './block/ulid.js';
 import { syncDir, writeBlock } from './block/writer.js';
 import { Head, type HeadBatch } from './head/head.js';
 import { HeadWal } from './head-wal.js';
+import type { LabelLimits } from './head/label-limits.js';
 import {
   ChunksIterator,
   DeletedIterator,
@@ -61,12 +62,25 @@ export interface TsdbOptions {
   /** Size at which a WAL segment is closed (default 32 MiB; small in tests). */
   readonly walSegmentBytes?: number;
   /**
+   * WAL fsync policy (`storage.wal_sync_interval`, docs/tsdb/wal.md): 0 (default) fsyncs every
+   * commit before it resolves (group commit); > 0 resolves a commit once it is written to the OS
+   * (survives kill -9, not a power loss) and fsyncs in the background within this many ms.
+   */
+  readonly walSyncIntervalMs?: number;
+  /**
    * Most series in the head (`storage.max_series`; one TSDB per tenant, so per tenant). An append
    * that would create another series returns the rejection 'limit' (counted in
    * `kanshi_tsdb_samples_rejected_total{reason="limit"}`); series replayed from the WAL are always
    * restored. Default 0: unlimited.
    */
   readonly maxSeries?: number;
+  /**
+   * Label limits checked when a series is created (`storage.label_limit`,
+   * `storage.label_name_length_limit`, `storage.label_value_length_limit`, as Prometheus's): a
+   * sample of a new series over one is rejected with 'limit' and counted in
+   * `kanshi_tsdb_label_limit_rejections_total{limit}`. Default: none.
+   */
+  readonly labelLimits?: LabelLimits;
   /**
    * Rollups (docs/tsdb/block.md "Rollups"): 5 m and 1 h windows written when raw blocks are
    * compacted to the rollup range, read by queries by the rule of docs/promql.md. Default true.
@@ -106,7 +120,15 @@ export interface TsdbStats {
 type ResolvedOptions = Required<
   Omit<
     TsdbOptions,
-    'wal' | 'maxBytes' | 'walSegmentBytes' | 'maxSeries' | 'rollups' | 'retention5mMs' | 'retention1hMs'
+    | 'wal'
+    | 'maxBytes'
+    | 'walSegmentBytes'
+    | 'walSyncIntervalMs'
+    | 'maxSeries'
+    | 'labelLimits'
+    | 'rollups'
+    | 'retention5mMs'
+    | 'retention1hMs'
   >
 > & {
   maxBytes: number;
@@ -201,10 +223,15 @@ export class TSDB implements Storage {
     const wal =
       options.wal === false
         ? undefined
-        : await HeadWal.open(join(dir, 'wal'), opts.logger, options.walSegmentBytes);
+        : await HeadWal.open(join(dir, 'wal'), {
+            logger: opts.logger,
+            ...(options.walSegmentBytes ? { segmentMaxBytes: options.walSegmentBytes } : {}),
+            ...(options.walSyncIntervalMs ? { syncIntervalMs: options.walSyncIntervalMs } : {}),
+          });
     const head = new Head({
       oooWindowMs: opts.oooWindowMs,
       maxSeries,
+      ...(options.labelLimits ? { labelLimits: options.labelLimits } : {}),
       ...(wal ? { writeAhead: (b: HeadBatch) => wal.log(b) } : {}),
     });
     // Blocks cut from the head say how far it was persisted; imported (backfilled) ones do not, and
@@ -268,9 +295,16 @@ export class TSDB implements Storage {
     return Math.max(this.#head.minTime, this.#head.minValidTime);
   }
 
+  /**
+   * Whether a block can be cut from the head: it spans more than one block range plus what it
+   * keeps behind its newest sample, half a block range or the out-of-order window if longer, so
+   * every sample within the window still finds its range in the head (docs/tsdb/README.md).
+   */
   #headCompactable(): boolean {
     const h = this.#head;
-    return h.numSeries > 0 && h.maxTime - this.#headStart() > (this.#opts.blockRangeMs * 3) / 2;
+    const range = this.#opts.blockRangeMs;
+    const keep = Math.max(range / 2, this.#opts.oooWindowMs);
+    return h.numSeries > 0 && h.maxTime - this.#headStart() > range + keep;
   }
 
   /**
@@ -729,6 +763,31 @@ export class TSDB implements Storage {
         this.#head.maxSeries,
       ),
       counter('kanshi_tsdb_head_samples_appended_total', 'Samples appended to the head.', c.samplesAppended),
+      counter(
+        'kanshi_tsdb_head_out_of_order_samples_appended_total',
+        'Samples older than their series newest one accepted within the out-of-order window.',
+        c.oooSamplesAppended,
+      ),
+      counter(
+        'kanshi_tsdb_out_of_order_samples_total',
+        'Samples rejected as older than their series newest one with the out-of-order window off (reason out_of_order).',
+        c.rejected.out_of_order,
+      ),
+      counter(
+        'kanshi_tsdb_too_old_samples_total',
+        'Samples rejected as older than the out-of-order window or than the persisted blocks (reason too_old).',
+        c.rejected.too_old,
+      ),
+      {
+        name: 'kanshi_tsdb_label_limit_rejections_total',
+        type: 'counter',
+        help: 'Samples rejected because their new series broke a label limit, by limit (storage.label_limit, …).',
+        samples: Object.entries(c.labelLimits).map(([limit, value]) => ({
+          name: 'kanshi_tsdb_label_limit_rejections_total',
+          labels: [{ name: 'limit', value: limit }],
+          value,
+        })),
+      },
       {
         name: rejected,
         type: 'counter',

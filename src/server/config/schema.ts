@@ -24,6 +24,18 @@ const storage = z.strictObject({
   out_of_order_window: durationMs.default(3_600_000),
   /** Most series the head may hold; a new series beyond it is rejected (counted, never an error). 0 = no limit. */
   max_series: z.number().int().nonnegative().default(0),
+  /**
+   * WAL fsync policy: 0s fsyncs every commit before the write is acknowledged (survives power
+   * loss); above 0 a write is acknowledged once in the WAL file (survives kill -9, as Prometheus's)
+   * and the WAL is fsynced in the background within this interval.
+   */
+  wal_sync_interval: durationMs.default(1_000),
+  /** Most labels a new series may have (Prometheus's label_limit); 0 = no limit. */
+  label_limit: z.number().int().nonnegative().default(0),
+  /** Longest label name of a new series (label_name_length_limit); 0 = no limit. */
+  label_name_length_limit: z.number().int().nonnegative().default(0),
+  /** Longest label value of a new series (label_value_length_limit); 0 = no limit. */
+  label_value_length_limit: z.number().int().nonnegative().default(0),
 });
 
 const query = z.strictObject({
@@ -65,6 +77,10 @@ export const serverConfig = z.strictObject({
     retention_size: 0,
     out_of_order_window: 3_600_000,
     max_series: 0,
+    wal_sync_interval: 1_000,
+    label_limit: 0,
+    label_name_length_limit: 0,
+    label_value_length_limit: 0,
   }),
   limits: limits.default({
     max_body_bytes: 16 * 1024 * 1024,

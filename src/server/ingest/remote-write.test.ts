@@ -261,4 +261,51 @@ describe('registerRemoteWrite', () => {
     expect(order).toEqual(['committed', 'replied 204']);
     await app.close();
   });
+  it('hands the store the same labels object for a series sent again, and sorts them once', async () => {
+    const seen: Labels[] = [];
+    const recording: Appendable = {
+      appender: () => ({
+        append: (labels) => {
+          seen.push(labels);
+          return null;
+        },
+        commit: () => Promise.resolve(),
+        rollback: () => {},
+      }),
+    };
+    const { app } = await setup(recording);
+    const unsorted = [
+      { name: 'z', value: '1' },
+      { name: '__name__', value: 'm' },
+    ];
+    const body = (t: number) =>
+      encodeWriteRequest({
+        timeseries: [
+          { labels: unsorted, samples: [{ value: 1, timestamp: t }] },
+          { labels: labelsFromRecord({ __name__: 'n' }), samples: [{ value: 2, timestamp: t }] },
+        ],
+      });
+    expect((await post(app, body(1))).statusCode).toBe(204);
+    expect((await post(app, body(2))).statusCode).toBe(204);
+    expect(seen).toHaveLength(4);
+    expect(seen[0]).toEqual(labelsFromRecord({ __name__: 'm', z: '1' }));
+    expect(seen[2]).toBe(seen[0]);
+    expect(seen[3]).toBe(seen[1]);
+    expect(seen[0]).not.toBe(seen[1]);
+    await app.close();
+  });
+
+  it('still answers 400 for a bad series sent after series it has seen', async () => {
+    const storage = new MemoryStorage();
+    const { app } = await setup(storage);
+    const good = { labels: labelsFromRecord({ __name__: 'a' }), samples: [{ value: 1, timestamp: 1 }] };
+    expect((await post(app, encodeWriteRequest({ timeseries: [good] }))).statusCode).toBe(204);
+    const res = await post(
+      app,
+      encodeWriteRequest({ timeseries: [good, { labels: labelsFromRecord({ job: 'x' }), samples: [] }] }),
+    );
+    expect(res.statusCode).toBe(400);
+    expect(res.body).toContain('series 1: missing or invalid metric name');
+    await app.close();
+  });
 });

@@ -9,8 +9,14 @@ import {
   type Labels,
 } from '../../model/labels.js';
 import type { Registry } from '../../exposition/registry.js';
-import { decodeWriteRequest, type TimeSeries } from '../../remotewrite/write-request.js';
+import { systemClock, type Clock } from '../../base/clock.js';
+import {
+  decodeWriteRequestColumns,
+  labelsAt,
+  type WriteRequestColumns,
+} from '../../remotewrite/write-request.js';
 import type { Appendable, AppendRejection } from '../../storage/storage.js';
+import { WireLabelsCache } from './wire-labels-cache.js';
 
 /**
  * The Prometheus remote_write 1.0 receiver (https://prometheus.io/docs/specs/remote_write_spec/):
@@ -24,6 +30,10 @@ import type { Appendable, AppendRejection } from '../../storage/storage.js';
  *   `kanshi_ingest_samples_rejected_total{reason}` and the request still succeeds, as Prometheus
  *   does, so a sender does not retry them forever.
  * - 500 when the commit fails: the sender retries.
+ *
+ * The hot path: the body is decoded into typed arrays (src/remotewrite `decodeWriteRequestColumns`),
+ * and a series whose label bytes were seen before takes its validated, sorted labels from a
+ * {@link WireLabelsCache} instead of decoding them again.
  */
 
 /** Per-request limits. Lengths are in UTF-8 bytes. */
@@ -50,6 +60,8 @@ export interface RemoteWriteOptions {
    * reporting agent). Must not throw; an exception is logged and the request still succeeds.
    */
   readonly onCommitted?: (series: readonly Labels[], userAgent: string | undefined) => void;
+  /** Ages the cache of series labels seen (default: the system clock). */
+  readonly clock?: Clock;
 }
 
 const PROTOBUF = 'application/x-protobuf';
@@ -75,6 +87,7 @@ export function registerRemoteWrite(app: FastifyInstance, opts: RemoteWriteOptio
     ),
   };
   const maxUncompressedBytes = limits.maxUncompressedBytes ?? limits.maxBodyBytes * 16;
+  const seen = new WireLabelsCache({ clock: opts.clock ?? systemClock });
 
   void app.register((scope, _pluginOpts, done) => {
     scope.addContentTypeParser(
@@ -111,11 +124,11 @@ export function registerRemoteWrite(app: FastifyInstance, opts: RemoteWriteOptio
       if (!(req.body instanceof Uint8Array)) {
         return send(reply, 415, `unsupported content type: remote write needs ${PROTOBUF}`);
       }
-      let timeseries: readonly TimeSeries[];
-      let seriesLabels: Label[][];
+      let cols;
+      let seriesLabels: Labels[];
       try {
-        timeseries = decodeWriteRequest(req.body, { maxUncompressedBytes }).timeseries;
-        seriesLabels = validate(timeseries, limits);
+        cols = decodeWriteRequestColumns(req.body, { maxUncompressedBytes });
+        seriesLabels = resolveLabels(cols, limits, seen);
       } catch (err) {
         if (err instanceof AppError && (err.code === 'bad_input' || err.code === 'limit')) {
           return send(reply, 400, err.message);
@@ -124,13 +137,17 @@ export function registerRemoteWrite(app: FastifyInstance, opts: RemoteWriteOptio
       }
       const app = appendable.appender();
       let appended = 0;
-      const rejected = new Map<AppendRejection, number>();
-      for (let i = 0; i < timeseries.length; i++) {
+      let rejected: Map<AppendRejection, number> | undefined;
+      const { ts, vs, sampleStart } = cols;
+      for (let i = 0; i < cols.numSeries; i++) {
         const labels = seriesLabels[i]!;
-        for (const s of timeseries[i]!.samples) {
-          const why = app.append(labels, s.timestamp, s.value);
+        for (let j = sampleStart[i]!, end = sampleStart[i + 1]!; j < end; j++) {
+          const why = app.append(labels, ts[j]!, vs[j]!);
           if (why === null) appended++;
-          else rejected.set(why, (rejected.get(why) ?? 0) + 1);
+          else {
+            rejected ??= new Map();
+            rejected.set(why, (rejected.get(why) ?? 0) + 1);
+          }
         }
       }
       try {
@@ -146,9 +163,9 @@ export function registerRemoteWrite(app: FastifyInstance, opts: RemoteWriteOptio
       }
       if (metrics) {
         metrics.appended.inc({}, appended);
-        for (const [reason, n] of rejected) metrics.rejected.inc({ reason }, n);
+        if (rejected) for (const [reason, n] of rejected) metrics.rejected.inc({ reason }, n);
       }
-      if (rejected.size > 0) {
+      if (rejected) {
         req.log.debug(
           { rejected: Object.fromEntries(rejected) },
           'remote write: samples rejected by the store',
@@ -175,52 +192,70 @@ function utf8Length(s: string): number {
 }
 
 /**
- * Checks the request against the limits and label rules; returns each series' labels sorted
- * (a sender may send them unsorted) without empty values. Throws AppError `bad_input` naming the
- * first offending series and value.
+ * The validated, sorted labels of every series of the request: from `seen` when the series' label
+ * bytes were seen before, else decoded, checked by {@link validateSeries} and remembered. Throws
+ * AppError `bad_input` naming the first offending series and value (nothing is appended then).
  */
-function validate(timeseries: readonly TimeSeries[], limits: RemoteWriteLimits): Label[][] {
-  if (timeseries.length > limits.maxSeriesPerRequest) {
+function resolveLabels(
+  cols: WriteRequestColumns,
+  limits: RemoteWriteLimits,
+  seen: WireLabelsCache,
+): Labels[] {
+  if (cols.numSeries > limits.maxSeriesPerRequest) {
     throw new AppError(
       'bad_input',
-      `request has ${timeseries.length} series, over the limit of ${limits.maxSeriesPerRequest} (max_series_per_request)`,
+      `request has ${cols.numSeries} series, over the limit of ${limits.maxSeriesPerRequest} (max_series_per_request)`,
     );
   }
-  const out: Label[][] = [];
-  for (let i = 0; i < timeseries.length; i++) {
-    const ts = timeseries[i]!;
-    const where = `series ${i}`;
-    if (ts.labels.length > limits.maxLabelsPerSeries) {
-      throw new AppError(
-        'bad_input',
-        `${where} has ${ts.labels.length} labels, over the limit of ${limits.maxLabelsPerSeries} (max_labels_per_series)`,
-      );
+  const out: Labels[] = new Array<Labels>(cols.numSeries);
+  for (let i = 0; i < cols.numSeries; i++) {
+    const end = cols.labelsEnd[i]!;
+    const key = end > 0 ? WireLabelsCache.key(cols.raw, cols.labelsStart[i]!, end) : undefined;
+    let labels = key === undefined ? undefined : seen.get(key);
+    if (labels === undefined) {
+      labels = validateSeries(labelsAt(cols, i), `series ${i}`, limits);
+      if (key !== undefined) seen.set(key, labels);
     }
-    const seen = new Set<string>();
-    let name = '';
-    for (const l of ts.labels) {
-      if (seen.has(l.name)) throw new AppError('bad_input', `${where}: duplicate label name "${l.name}"`);
-      seen.add(l.name);
-      if (!labelNameRe.test(l.name))
-        throw new AppError('bad_input', `${where}: invalid label name "${l.name}"`);
-      if (utf8Length(l.name) > limits.maxLabelNameLength) {
-        throw new AppError(
-          'bad_input',
-          `${where}: label name "${l.name.slice(0, 64)}" is longer than the limit of ${limits.maxLabelNameLength} bytes (max_label_name_length)`,
-        );
-      }
-      if (utf8Length(l.value) > limits.maxLabelValueLength) {
-        throw new AppError(
-          'bad_input',
-          `${where}: value of label "${l.name}" ("${l.value.slice(0, 64)}…") is longer than the limit of ${limits.maxLabelValueLength} bytes (max_label_value_length)`,
-        );
-      }
-      if (l.name === METRIC_NAME) name = l.value;
-    }
-    if (!metricNameRe.test(name)) {
-      throw new AppError('bad_input', `${where}: missing or invalid metric name ${JSON.stringify(name)}`);
-    }
-    out.push([...sortLabels(ts.labels)]);
+    out[i] = labels;
   }
   return out;
+}
+
+/**
+ * Checks one series' labels against the limits and label rules; returns them sorted (a sender
+ * may send them unsorted) without empty values. Throws AppError `bad_input` naming the series
+ * (`where`) and the offending value.
+ */
+function validateSeries(labels: readonly Label[], where: string, limits: RemoteWriteLimits): Labels {
+  if (labels.length > limits.maxLabelsPerSeries) {
+    throw new AppError(
+      'bad_input',
+      `${where} has ${labels.length} labels, over the limit of ${limits.maxLabelsPerSeries} (max_labels_per_series)`,
+    );
+  }
+  const names = new Set<string>();
+  let name = '';
+  for (const l of labels) {
+    if (names.has(l.name)) throw new AppError('bad_input', `${where}: duplicate label name "${l.name}"`);
+    names.add(l.name);
+    if (!labelNameRe.test(l.name))
+      throw new AppError('bad_input', `${where}: invalid label name "${l.name}"`);
+    if (utf8Length(l.name) > limits.maxLabelNameLength) {
+      throw new AppError(
+        'bad_input',
+        `${where}: label name "${l.name.slice(0, 64)}" is longer than the limit of ${limits.maxLabelNameLength} bytes (max_label_name_length)`,
+      );
+    }
+    if (utf8Length(l.value) > limits.maxLabelValueLength) {
+      throw new AppError(
+        'bad_input',
+        `${where}: value of label "${l.name}" ("${l.value.slice(0, 64)}…") is longer than the limit of ${limits.maxLabelValueLength} bytes (max_label_value_length)`,
+      );
+    }
+    if (l.name === METRIC_NAME) name = l.value;
+  }
+  if (!metricNameRe.test(name)) {
+    throw new AppError('bad_input', `${where}: missing or invalid metric name ${JSON.stringify(name)}`);
+  }
+  return sortLabels(labels);
 }

@@ -13,6 +13,13 @@ import {
   SliceIterator,
   type Interval,
 } from '../iterators.js';
+import {
+  brokenLabelLimit,
+  hasLabelLimits,
+  NO_LABEL_LIMITS,
+  type LabelLimitName,
+  type LabelLimits,
+} from './label-limits.js';
 import { MemSeries, OooBuffer, sameValue } from './mem-series.js';
 
 /**
@@ -47,6 +54,12 @@ export interface HeadOptions {
    * unlimited.
    */
   readonly maxSeries?: number;
+  /**
+   * Label limits checked when a series is created (Prometheus's `label_limit`,
+   * `label_name_length_limit`, `label_value_length_limit`): a sample of a series over one is
+   * rejected with 'limit' and counted per limit. Default: none.
+   */
+  readonly labelLimits?: LabelLimits;
   /** Called at commit before samples become visible; the batch is durable once it resolves. */
   readonly writeAhead?: (batch: HeadBatch) => Promise<void>;
 }
@@ -60,6 +73,8 @@ export interface HeadCounters {
   rejected: Record<AppendRejection, number>;
   /** Samples dropped at commit because concurrent commits made them invalid. */
   droppedAtCommit: number;
+  /** Samples rejected with 'limit' because their new series broke a label limit, by limit. */
+  labelLimits: Record<LabelLimitName, number>;
 }
 
 /** 53-bit hash of a label set (cyrb53 over names and values with separators). */
@@ -112,7 +127,7 @@ let nextBatchId = 1;
 
 /** The in-memory head of the TSDB. */
 export class Head {
-  readonly #opts: Required<Omit<HeadOptions, 'writeAhead'>>;
+  readonly #opts: Required<Omit<HeadOptions, 'writeAhead' | 'labelLimits'>>;
   readonly #writeAhead: HeadOptions['writeAhead'];
   readonly #byHash = new Map<number, MemSeries | MemSeries[]>();
   readonly #byRef = new Map<number, MemSeries>();
@@ -135,7 +150,10 @@ export class Head {
     seriesRemoved: 0,
     rejected: { out_of_order: 0, too_old: 0, duplicate: 0, limit: 0, invalid: 0 },
     droppedAtCommit: 0,
+    labelLimits: { label_limit: 0, label_name_length_limit: 0, label_value_length_limit: 0 },
   };
+  readonly #labelLimits: LabelLimits;
+  readonly #hasLabelLimits: boolean;
 
   constructor(options: HeadOptions) {
     this.#opts = {
@@ -150,6 +168,27 @@ export class Head {
       );
     }
     this.#writeAhead = options.writeAhead;
+    this.#labelLimits = options.labelLimits ?? NO_LABEL_LIMITS;
+    this.#hasLabelLimits = hasLabelLimits(this.#labelLimits);
+  }
+
+  /** The label limits new series are checked against. */
+  get labelLimits(): LabelLimits {
+    return this.#labelLimits;
+  }
+
+  /**
+   * The label limit a new series with `labels` would break, counted as a rejection; null when
+   * within the limits (or none are set).
+   */
+  rejectByLabelLimits(labels: Labels): LabelLimitName | null {
+    if (!this.#hasLabelLimits) return null;
+    const broken = brokenLabelLimit(labels, this.#labelLimits);
+    if (broken !== null) {
+      this.counters.labelLimits[broken]++;
+      this.counters.rejected.limit++;
+    }
+    return broken;
   }
 
   /** Oldest sample time (ms) in the head; Infinity when empty. */
@@ -561,6 +600,7 @@ export class HeadAppender implements Appender {
         head.counters.rejected.limit++;
         return 'limit';
       }
+      if (head.rejectByLabelLimits(labels) !== null) return 'limit';
       s = head.getOrCreate(labels);
     } else if (!Number.isSafeInteger(t)) {
       head.counters.rejected.invalid++;
