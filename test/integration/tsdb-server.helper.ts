@@ -6,9 +6,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { labelsFromRecord, type Labels } from '../../src/model/labels.js';
 import { encodeWriteRequest } from '../../src/remotewrite/write-request.js';
+import { TSDB } from '../../src/tsdb/tsdb.js';
 
 export const repoRoot = resolve(import.meta.dirname, '../..');
 const bin = resolve(repoRoot, 'bin/kanshi.js');
@@ -111,5 +112,41 @@ export async function postWrite(url: string, body: Uint8Array, timeoutMs = 5000)
     return r.status;
   } catch {
     return 0;
+  }
+}
+
+/** What {@link findMissingAcked} read back. */
+export interface AckedCheck {
+  /** How many `rel_test` series the store holds. */
+  readonly seriesCount: number;
+  /** The first 20 acknowledged steps a series lacks, as `<series label value> step <n>`. */
+  readonly missing: readonly string[];
+}
+
+/**
+ * Opens the default tenant's store under `dataDir` in-process (the server must have exited) and
+ * checks every `rel_test` series (as {@link writeBody} writes them) for each step in `acked`: a
+ * sample at `timeOf(step)` (ms) whose value is the step.
+ */
+export async function findMissingAcked(
+  dataDir: string,
+  acked: readonly number[],
+  timeOf: (step: number) => number,
+): Promise<AckedCheck> {
+  const db = await TSDB.open(join(dataDir, 'tenants', 'default'));
+  try {
+    const q = db.querier(Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER);
+    const got = await q.select([{ type: '=', name: '__name__', value: 'rel_test' }]);
+    q.close();
+    const missing: string[] = [];
+    for (const s of got) {
+      const have = new Map<number, number>();
+      for (const it = s.iterator(); it.next();) have.set(it.atT(), it.atV());
+      for (const step of acked)
+        if (have.get(timeOf(step)) !== step) missing.push(`${s.labels[2]?.value} step ${step}`);
+    }
+    return { seriesCount: got.length, missing: missing.slice(0, 20) };
+  } finally {
+    await db.close();
   }
 }
