@@ -138,6 +138,8 @@ export async function startServer(options: ServerOptions): Promise<KanshiServer>
       {
         retentionMs: options.config.storage.retention,
         maxBytes: options.config.storage.retention_size,
+        retention5mMs: options.config.storage.retention_5m,
+        retention1hMs: options.config.storage.retention_1h,
         oooWindowMs: options.config.storage.out_of_order_window,
         maxSeries: options.config.storage.max_series,
         walSyncIntervalMs: options.config.storage.wal_sync_interval,

@@ -20,6 +20,10 @@ const storage = z.strictObject({
   retention: positiveDurationMs.default(15 * 86_400_000),
   /** Oldest blocks are deleted while the store is larger than this; 0 = no limit. */
   retention_size: bytes.default(0),
+  /** How long 5-minute rollups are kept (docs/tsdb/block.md "Rollups"); raw data by `retention`. */
+  retention_5m: positiveDurationMs.default(90 * 86_400_000),
+  /** How long 1-hour rollups are kept. */
+  retention_1h: positiveDurationMs.default(730 * 86_400_000),
   /** Samples up to this far behind a series' newest one are still accepted (agents replaying). */
   out_of_order_window: durationMs.default(3_600_000),
   /** Most series the head may hold; a new series beyond it is rejected (counted, never an error). 0 = no limit. */
@@ -75,6 +79,8 @@ export const serverConfig = z.strictObject({
   storage: storage.default({
     retention: 15 * 86_400_000,
     retention_size: 0,
+    retention_5m: 90 * 86_400_000,
+    retention_1h: 730 * 86_400_000,
     out_of_order_window: 3_600_000,
     max_series: 0,
     wal_sync_interval: 1_000,

@@ -4,7 +4,7 @@ import { nullLogger } from '../../../base/logger.js';
 import { Registry } from '../../../exposition/registry.js';
 import { labelsFromRecord } from '../../../model/labels.js';
 import { STALE_NAN } from '../../../model/sample.js';
-import { Engine, type QueryResult } from '../../../promql/index.js';
+import { Engine, type QueryOptions, type QueryResult } from '../../../promql/index.js';
 import { MemoryStorage } from '../../../storage/memory-storage.js';
 import { createHttpApp } from '../../http/app.js';
 import { registerPrometheusApi, type PrometheusApiOptions, type QueryEngine } from './index.js';
@@ -201,6 +201,49 @@ describe('registerPrometheusApi /api/v1/query_range', () => {
     expect(r.status).toBe(status);
     expect(r.body).toMatchObject({ status: 'error', errorType });
     expect(r.body['error']).toContain(message);
+  });
+});
+
+describe('registerPrometheusApi raw parameter', () => {
+  /** An engine that records the options each query was given. */
+  function recordingEngine() {
+    const seen: (QueryOptions | undefined)[] = [];
+    const result: QueryResult = { value: { type: 'scalar', t: 0, v: 1 }, warnings: [], infos: [] };
+    const engine: QueryEngine = {
+      instantQuery: (_q, _t, o) => {
+        seen.push(o);
+        return Promise.resolve(result);
+      },
+      rangeQuery: (_q, _r, o) => {
+        seen.push(o);
+        return Promise.resolve({ ...result, value: { type: 'matrix', matrix: [] } });
+      },
+    };
+    return { engine, seen };
+  }
+
+  it.each([
+    ['/api/v1/query_range?query=up&start=0&end=3600&step=1h&raw=true', 0],
+    ['/api/v1/query?query=up&time=0&raw=1', 0],
+    ['/api/v1/query_range?query=up&start=0&end=3600&step=1h', undefined],
+    ['/api/v1/query_range?query=up&start=0&end=3600&step=1h&raw=false', undefined],
+  ])('%s reads rollups only when allowed (maxResolutionMs %s)', async (url, want) => {
+    const { engine, seen } = recordingEngine();
+    const { app } = await setup({ engine });
+    const r = await get(app, url);
+    expect(r.status).toBe(200);
+    expect(seen[0]?.maxResolutionMs).toBe(want);
+  });
+
+  it('rejects a raw value that is not a boolean', async () => {
+    const { engine } = recordingEngine();
+    const { app } = await setup({ engine });
+    const r = await get(app, '/api/v1/query_range?query=up&start=0&end=3600&step=1h&raw=maybe');
+    expect(r.status).toBe(400);
+    expect(r.body).toMatchObject({
+      errorType: 'bad_data',
+      error: 'invalid parameter "raw": cannot parse "maybe" to a boolean',
+    });
   });
 });
 

@@ -190,6 +190,17 @@ export function registerPrometheusApi(app: FastifyInstance, opts: PrometheusApiO
     }
   };
 
+  /**
+   * Kanshi's `raw` parameter of both query endpoints (docs/http-api.md "Rollups"): `true` reads raw
+   * samples only, never rollups (`QueryOptions.maxResolutionMs` 0).
+   */
+  const withRaw = (form: URLSearchParams, o: QueryOptions): QueryOptions => {
+    const raw = form.get('raw');
+    if (raw === null || raw === '' || raw === 'false' || raw === '0') return o;
+    if (raw === 'true' || raw === '1') return { ...o, maxResolutionMs: 0 };
+    throw invalidParam('raw', `cannot parse ${JSON.stringify(raw)} to a boolean`);
+  };
+
   /** Query options common to both query endpoints. */
   const queryParams = (
     form: URLSearchParams,
@@ -244,7 +255,7 @@ export function registerPrometheusApi(app: FastifyInstance, opts: PrometheusApiO
         'query',
         signal,
         q.timeoutMs,
-        (o) => opts.engine.instantQuery(q.expr, timeMs, o),
+        (o) => opts.engine.instantQuery(q.expr, timeMs, withRaw(form, o)),
         q.lookbackDeltaMs,
       );
       return answerFor(result, q.limit);
@@ -280,7 +291,7 @@ export function registerPrometheusApi(app: FastifyInstance, opts: PrometheusApiO
         'query_range',
         signal,
         q.timeoutMs,
-        (o) => opts.engine.rangeQuery(q.expr, { startMs, endMs, stepMs }, o),
+        (o) => opts.engine.rangeQuery(q.expr, { startMs, endMs, stepMs }, withRaw(form, o)),
         q.lookbackDeltaMs,
       );
       return answerFor(result, q.limit);
