@@ -9,27 +9,20 @@
 import { openMetadataStore } from '../../src/server/metadata/metadata-store.js';
 import type { CheckReportResult } from '../../src/model/check-report.js';
 import { reportAcked, reportReady } from '../support/crash-writer.js';
+import { checkRun } from '../support/check-report.js';
 
 export const CRASH_HOST = 'crash-host';
 export const CRASH_FINGERPRINT = '00000000000000c7';
 
 /** The check result of one step. */
 export function crashResult(step: number): CheckReportResult {
-  return {
-    check: 'crash',
+  return checkRun('crash', step * 1000, {
     status: step % 7 === 0 ? 'CRITICAL' : 'OK',
     message: `step ${step}`,
-    long_output: '',
     perfdata: [{ label: 'step', value: step, unit: '' }],
-    started_at: step * 1000,
     duration_ms: 1,
-    attempt: 1,
-    hard_status: null,
-    memo: '',
-    prevent_alert_auto_close: false,
-    notification_interval_ms: null,
     labels: { step: String(step) },
-  };
+  });
 }
 
 if (process.argv[1]?.endsWith('metadata-crash.child.ts')) {

@@ -15,6 +15,7 @@ import { HeartbeatMonitor, HOST_UNREACHABLE_INHIBIT_RULE } from '../../src/rules
 import { fingerprintOf } from '../../src/rules/monitors/monitor-alert.js';
 import { compileThresholds, thresholdMonitorSchema } from '../../src/rules/monitors/threshold.js';
 import { MemoryStorage } from '../../src/storage/memory-storage.js';
+import { checkRun } from '../support/check-report.js';
 
 /**
  * The alerts monitors produce, posted to Debian's prometheus-alertmanager (0.25) through its API v2,
@@ -118,21 +119,14 @@ describe.skipIf(!existsSync(ALERTMANAGER))('monitor alerts in Alertmanager', () 
 
     // Check alerts: web-1 (about to go silent) and web-2.
     const checks = new CheckMonitor({ clock, notify: collect });
-    const run = (check: string, status: 'WARNING' | 'CRITICAL', t: number) => ({
-      check,
-      status,
-      message: `${check} ${status}`,
-      long_output: '',
-      perfdata: [],
-      started_at: t,
-      duration_ms: 1,
-      attempt: 1,
-      hard_status: status,
-      memo: 'call the DBA',
-      prevent_alert_auto_close: false,
-      notification_interval_ms: null,
-      labels: { team: 'infra' },
-    });
+    const run = (check: string, status: 'WARNING' | 'CRITICAL', t: number) =>
+      checkRun(check, t, {
+        status,
+        duration_ms: 1,
+        hard_status: status,
+        memo: 'call the DBA',
+        labels: { team: 'infra' },
+      });
     await checks.observe('web-1', [run('disk', 'CRITICAL', clock.now())]);
     await checks.observe('web-2', [run('disk', 'WARNING', clock.now())]);
 

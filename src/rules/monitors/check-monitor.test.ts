@@ -9,6 +9,7 @@ import type { CheckReportResult } from '../../model/check-report.js';
 import type { NotifierAlert } from '../group.js';
 import { CheckMonitor, checkAlertId, type CheckMonitorOptions } from './check-monitor.js';
 import { fingerprintOf, type MonitorEvent, type MonitorSendReason } from './monitor-alert.js';
+import { checkRun } from '../../../test/support/check-report.js';
 
 const MIN = 60_000;
 
@@ -17,22 +18,13 @@ function result(
   startedAt: number,
   extra: Partial<CheckReportResult> = {},
 ): CheckReportResult {
-  return {
-    check: 'disk_root',
+  return checkRun('disk_root', startedAt, {
     status,
     message: `DISK ${status}`,
-    long_output: '',
-    perfdata: [],
-    started_at: startedAt,
     duration_ms: 5,
-    attempt: 1,
     hard_status: status,
-    memo: '',
-    prevent_alert_auto_close: false,
-    notification_interval_ms: null,
-    labels: {},
     ...extra,
-  };
+  });
 }
 
 function harness(options: Partial<CheckMonitorOptions> = {}) {

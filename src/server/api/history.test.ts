@@ -9,6 +9,7 @@ import { SqliteCheckResultStore } from '../metadata/check-history.js';
 import { MetadataDb } from '../metadata/db.js';
 import { registerChecksApi } from './checks.js';
 import { registerHistoryApi } from './history.js';
+import { checkRun } from '../../../test/support/check-report.js';
 
 const NOW = 1_700_000_000_000;
 const HOUR = 3_600_000;
@@ -19,21 +20,7 @@ const A = { alertname: 'HighLoad', host: 'web-1' };
 const B = { alertname: 'DiskFull', host: 'db-1' };
 
 function run(check: string, startedAt: number, status: CheckStatus = 'OK'): CheckReportResult {
-  return {
-    check,
-    status,
-    message: status,
-    long_output: '',
-    perfdata: [],
-    started_at: startedAt,
-    duration_ms: 1,
-    attempt: 1,
-    hard_status: status,
-    memo: '',
-    prevent_alert_auto_close: false,
-    notification_interval_ms: null,
-    labels: {},
-  };
+  return checkRun(check, startedAt, { status, message: status, duration_ms: 1, hard_status: status });
 }
 
 async function setup() {

@@ -14,25 +14,12 @@ import {
 import { SqliteCheckResultStore } from './check-history.js';
 import { MetadataDb } from './db.js';
 import { prng } from '../../../test/support/prng.js';
+import { checkRun } from '../../../test/support/check-report.js';
 
 const clock: Clock = { now: () => 5_000, sleep: () => Promise.resolve() };
 
 function result(check: string, startedAt: number, status: CheckStatus = 'OK'): CheckReportResult {
-  return {
-    check,
-    status,
-    message: `${check} ${status}`,
-    long_output: '',
-    perfdata: [],
-    started_at: startedAt,
-    duration_ms: 12.5,
-    attempt: 1,
-    hard_status: null,
-    memo: '',
-    prevent_alert_auto_close: false,
-    notification_interval_ms: null,
-    labels: {},
-  };
+  return checkRun(check, startedAt, { status, duration_ms: 12.5 });
 }
 
 /** The behaviour every CheckResultStore shares, run against the memory store and this one. */

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FakeClock } from '../../../test/support/fake-clock.js';
 import { openMetadataStore } from './metadata-store.js';
+import { checkRun } from '../../../test/support/check-report.js';
 
 const DAY = 86_400_000;
 const dirs: string[] = [];
@@ -26,22 +27,8 @@ describe('openMetadataStore', () => {
     store.alertHistory.record({ atMs: 80 * DAY, fingerprint, labels: {}, kind: 'notified' });
     store.alertHistory.record({ atMs: 95 * DAY, fingerprint, labels: {}, kind: 'notified' });
     store.alertHistory.flush();
-    const result = { check: 'c', status: 'OK' as const, message: '', long_output: '', perfdata: [] };
-    const run = {
-      ...result,
-      duration_ms: 1,
-      attempt: 1,
-      hard_status: null,
-      memo: '',
-      prevent_alert_auto_close: false,
-      notification_interval_ms: null,
-      labels: {},
-    };
-    await store.checkResults.put('h', [
-      { ...run, started_at: 80 * DAY },
-      { ...run, started_at: 95 * DAY },
-      { ...run, started_at: 99 * DAY },
-    ]);
+    const run = (startedAt: number) => checkRun('c', startedAt, { message: '', duration_ms: 1 });
+    await store.checkResults.put('h', [run(80 * DAY), run(95 * DAY), run(99 * DAY)]);
     const abort = new AbortController();
     const running = store.run(abort.signal);
     await clock.advance(0);
