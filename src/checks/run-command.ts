@@ -116,35 +116,9 @@ export function runCommand(command: CommandSpec, options: RunCommandOptions): Pr
 
     const out = new BoundedBuffer(maxBytes);
     const err = new BoundedBuffer(maxBytes);
-    let isTimedOut = false;
-    let isAborted = false;
     let spawnError: string | undefined;
-    let killTimer: NodeJS.Timeout | undefined;
-
-    const killGroup = (sig: NodeJS.Signals): void => {
-      if (child.pid === undefined) return;
-      try {
-        process.kill(-child.pid, sig);
-      } catch {
-        // the group is gone already
-      }
-    };
-    const stop = (): void => {
-      killGroup('SIGTERM');
-      killTimer ??= setTimeout(() => killGroup('SIGKILL'), KILL_GRACE_MS);
-    };
-
-    const timer = setTimeout(() => {
-      isTimedOut = true;
-      // A check that overran gets no grace: SIGKILL at once, as Nagios does.
-      killGroup('SIGKILL');
-    }, options.timeoutMs);
-    const onAbort = (): void => {
-      isAborted = true;
-      stop();
-    };
-    options.signal?.addEventListener('abort', onAbort, { once: true });
-    if (options.signal?.aborted) onAbort();
+    const guard = new GroupGuard(options.timeoutMs, options.signal);
+    if (child.pid !== undefined) guard.setPid(child.pid);
 
     child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
     child.stderr.on('data', (chunk: Buffer) => err.push(chunk));
@@ -155,18 +129,14 @@ export function runCommand(command: CommandSpec, options: RunCommandOptions): Pr
       spawnError = describeSpawnError(e, file);
     });
     child.on('close', (code, sig) => {
-      clearTimeout(timer);
-      if (killTimer) clearTimeout(killTimer);
-      options.signal?.removeEventListener('abort', onAbort);
-      // Children that outlived the leader (a plugin that backgrounded work) go too.
-      if (isTimedOut || isAborted) killGroup('SIGKILL');
+      guard.finish();
       const outcome: CommandOutcome = {
         exitCode: spawnError === undefined ? code : null,
         signal: sig,
         stdout: out.text(),
         stderr: err.text(),
-        isTimedOut,
-        isAborted,
+        isTimedOut: guard.isTimedOut,
+        isAborted: guard.isAborted,
         isTruncated: out.isTruncated,
         startedAtMs,
         durationMs: performance.now() - started,
@@ -192,37 +162,7 @@ function runWithHelper(
   },
 ): void {
   const { options } = r;
-  let pid: number | undefined;
-  let isTimedOut = false;
-  let isAborted = false;
-  /** A kill asked for before the helper told the pid. */
-  let pendingKill: NodeJS.Signals | undefined;
-  let killTimer: NodeJS.Timeout | undefined;
-  const killGroup = (sig: NodeJS.Signals): void => {
-    if (pid === undefined) {
-      if (pendingKill !== 'SIGKILL') pendingKill = sig;
-      return;
-    }
-    try {
-      process.kill(-pid, sig);
-    } catch {
-      // the group is gone already
-    }
-  };
-  const stop = (): void => {
-    killGroup('SIGTERM');
-    killTimer ??= setTimeout(() => killGroup('SIGKILL'), KILL_GRACE_MS);
-  };
-  const timer = setTimeout(() => {
-    isTimedOut = true;
-    killGroup('SIGKILL');
-  }, options.timeoutMs);
-  const onAbort = (): void => {
-    isAborted = true;
-    stop();
-  };
-  options.signal?.addEventListener('abort', onAbort, { once: true });
-  if (options.signal?.aborted) onAbort();
+  const guard = new GroupGuard(options.timeoutMs, options.signal);
 
   void helper
     .run({
@@ -231,24 +171,18 @@ function runWithHelper(
       env: r.env,
       cwd: options.cwd,
       maxOutputBytes: r.maxBytes,
-      onPid: (p) => {
-        pid = p;
-        if (pendingKill !== undefined) killGroup(pendingKill);
-      },
+      onPid: (p) => guard.setPid(p),
     })
     .then((h: HelperOutcome) => {
-      clearTimeout(timer);
-      if (killTimer) clearTimeout(killTimer);
-      options.signal?.removeEventListener('abort', onAbort);
-      if (isTimedOut || isAborted) killGroup('SIGKILL');
+      guard.finish();
       const outcome: CommandOutcome = {
         ...r.base,
         exitCode: h.errnoCode === undefined ? h.exitCode : null,
         signal: h.signal,
         stdout: h.stdout.toString('utf8'),
         stderr: h.stderr.toString('utf8'),
-        isTimedOut,
-        isAborted,
+        isTimedOut: guard.isTimedOut,
+        isAborted: guard.isAborted,
         isTruncated: h.isTruncated,
         durationMs: performance.now() - r.started,
       };
@@ -263,6 +197,68 @@ function runWithHelper(
       }
       r.resolve(outcome);
     });
+}
+
+/**
+ * The deadline, abort and kill policy of one command running in its own process group: at the
+ * timeout SIGKILL at once (a check that overran gets no grace, as Nagios does); on abort SIGTERM,
+ * then SIGKILL after {@link KILL_GRACE_MS}. A kill asked for before the group's pid is known is
+ * kept (SIGKILL over SIGTERM) and sent once {@link setPid} tells it. Starts on construction;
+ * {@link finish} must be called once the command has exited.
+ */
+class GroupGuard {
+  isTimedOut = false;
+  isAborted = false;
+  readonly #signal: AbortSignal | undefined;
+  readonly #timer: NodeJS.Timeout;
+  #pid: number | undefined;
+  /** A kill asked for before the pid was known. */
+  #pendingKill: NodeJS.Signals | undefined;
+  #killTimer: NodeJS.Timeout | undefined;
+  readonly #onAbort = (): void => {
+    this.isAborted = true;
+    this.#kill('SIGTERM');
+    this.#killTimer ??= setTimeout(() => this.#kill('SIGKILL'), KILL_GRACE_MS);
+  };
+
+  constructor(timeoutMs: number, signal: AbortSignal | undefined) {
+    this.#signal = signal;
+    this.#timer = setTimeout(() => {
+      this.isTimedOut = true;
+      this.#kill('SIGKILL');
+    }, timeoutMs);
+    signal?.addEventListener('abort', this.#onAbort, { once: true });
+    if (signal?.aborted) this.#onAbort();
+  }
+
+  /** The process group's id (the leader's pid); sends a kill asked for before it was known. */
+  setPid(pid: number): void {
+    this.#pid = pid;
+    if (this.#pendingKill !== undefined) this.#kill(this.#pendingKill);
+  }
+
+  /**
+   * Stops the timers and the abort listener; after a timeout or abort, SIGKILLs the group again so
+   * children that outlived the leader (a plugin that backgrounded work) go too.
+   */
+  finish(): void {
+    clearTimeout(this.#timer);
+    if (this.#killTimer) clearTimeout(this.#killTimer);
+    this.#signal?.removeEventListener('abort', this.#onAbort);
+    if (this.isTimedOut || this.isAborted) this.#kill('SIGKILL');
+  }
+
+  #kill(sig: NodeJS.Signals): void {
+    if (this.#pid === undefined) {
+      if (this.#pendingKill !== 'SIGKILL') this.#pendingKill = sig;
+      return;
+    }
+    try {
+      process.kill(-this.#pid, sig);
+    } catch {
+      // the group is gone already
+    }
+  }
 }
 
 function describeSpawnError(e: NodeJS.ErrnoException, file: string): string {
