@@ -231,9 +231,9 @@ describe.skipIf(!hasChromium || !isBuilt)('web UI end to end', () => {
   });
 
   it('switches theme and language, and remembers them', async () => {
-    // /services is still a placeholder; /checks is the status board now (ui-alerts-e2e tests it).
+    // Any page will do: /services has no service here (ui-services-e2e tests it with some).
     const page = await open('light', '/services');
-    expect(await page.locator('[data-placeholder="coming-soon"]').count()).toBe(1);
+    await page.getByTestId('no-services').waitFor();
     const bg = () => page.evaluate(() => getComputedStyle(document.body).backgroundColor);
     const light = await bg();
     await page.getByTestId('theme').selectOption('dark');
@@ -245,7 +245,7 @@ describe.skipIf(!hasChromium || !isBuilt)('web UI end to end', () => {
     await page.reload();
     expect(await page.getByRole('navigation').textContent()).toContain('エクスプローラー');
     expect(await page.evaluate(() => document.documentElement.dataset.theme)).toBe('dark');
-    await shot(page, 'services-placeholder-dark-ja');
+    await shot(page, 'services-empty-dark-ja');
     await page.getByRole('link', { name: 'ホスト', exact: true }).click();
     await page.locator('tr[data-host="web-1"]').waitFor();
     expect(await page.locator('table.hosts thead').textContent()).toContain('状態');

@@ -2,7 +2,7 @@ import { lazy, Suspense, useEffect, useRef, useState, type ReactNode } from 'rea
 import type { MessageKey } from './i18n/en.js';
 import { useI18n } from './i18n/i18n-context.js';
 import { LANGS, isLang } from './i18n/i18n.js';
-import { ComingSoonPage, NotFoundPage } from './pages/coming-soon.js';
+import { NotFoundPage } from './pages/coming-soon.js';
 import { HostsPage, OverviewPage } from './pages/overview.js';
 import { Link, useLocation } from './router.js';
 import { useTheme, type ThemeChoice } from './theme.js';
@@ -16,6 +16,8 @@ const ChecksPage = lazy(() => import('./pages/checks.js'));
 const DashboardsPage = lazy(() => import('./pages/dashboards.js'));
 const DashboardPage = lazy(() => import('./pages/dashboard.js'));
 const DashboardImportPage = lazy(() => import('./pages/dashboard-import.js'));
+const ServicesPage = lazy(() => import('./pages/services.js'));
+const ServicePage = lazy(() => import('./pages/services-job.js'));
 
 const NAV: readonly { path: string; key: MessageKey }[] = [
   { path: '/', key: 'nav.overview' },
@@ -31,17 +33,26 @@ function isCurrent(navPath: string, pathname: string): boolean {
   return navPath === '/' ? pathname === '/' : pathname === navPath || pathname.startsWith(`${navPath}/`);
 }
 
+/** A path segment decoded, or as it is when it is not valid percent-encoding. */
+function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
+}
+
 /** The page for a path. */
 function route(pathname: string): { page: ReactNode; title?: MessageKey } {
   const host = /^\/hosts\/([^/]+)\/?$/.exec(pathname);
   if (host) {
-    let name: string;
-    try {
-      name = decodeURIComponent(host[1] ?? '');
-    } catch {
-      name = host[1] ?? '';
-    }
+    const name = decodeSegment(host[1] ?? '');
     return { page: <HostPage key={name} host={name} /> };
+  }
+  const service = /^\/services\/([^/]+)\/?$/.exec(pathname);
+  if (service) {
+    const job = decodeSegment(service[1] ?? '');
+    return { page: <ServicePage key={job} job={job} />, title: 'nav.services' };
   }
   switch (pathname.replace(/\/$/, '') || '/') {
     case '/':
@@ -51,7 +62,7 @@ function route(pathname: string): { page: ReactNode; title?: MessageKey } {
     case '/explore':
       return { page: <ExplorePage />, title: 'nav.explore' };
     case '/services':
-      return { page: <ComingSoonPage title="nav.services" what="soon.services" />, title: 'nav.services' };
+      return { page: <ServicesPage />, title: 'nav.services' };
     case '/dashboards/adhoc':
       return { page: <AdhocDashboardPage />, title: 'adhoc.title' };
     case '/dashboards':
@@ -67,12 +78,7 @@ function route(pathname: string): { page: ReactNode; title?: MessageKey } {
     default: {
       const dashboard = /^\/dashboards\/([^/]+)\/?$/.exec(pathname)?.[1];
       if (dashboard !== undefined) {
-        let uid = dashboard;
-        try {
-          uid = decodeURIComponent(dashboard);
-        } catch {
-          // Not percent-encoding: the uid as written.
-        }
+        const uid = decodeSegment(dashboard);
         return { page: <DashboardPage key={uid} uid={uid} />, title: 'nav.dashboards' };
       }
       return { page: <NotFoundPage path={pathname} /> };
