@@ -109,7 +109,6 @@ async function main() {
   const lazy = lazyChunks(new Set(size.files));
 
   const { startServer } = await import(new URL('server/server.js', DIST).href);
-  const { registerUi } = await import(new URL('server/ui/register-ui.js', DIST).href);
   const { serverConfig } = await import(new URL('server/config/schema.js', DIST).href);
   const { systemClock } = await import(new URL('base/clock.js', DIST).href);
   const { nullLogger } = await import(new URL('base/logger.js', DIST).href);
@@ -123,7 +122,7 @@ async function main() {
     logger: nullLogger,
     clock: systemClock,
     baseDir: dir,
-    configure: (app) => registerUi(app, { distDir: fileURLToPath(UI) }),
+    uiDistDir: fileURLToPath(UI),
   });
   const browser = await chromium.launch({
     executablePath: CHROMIUM,

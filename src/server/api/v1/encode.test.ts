@@ -60,6 +60,33 @@ describe('encodeQueryData', () => {
     });
     expect(json).toContain('[1.500,"NaN"]');
   });
+  it('encodes a large matrix exactly as point-by-point formatting does', () => {
+    let seed = 7;
+    const rnd = (): number => {
+      seed = (seed * 16807) % 2147483647;
+      return seed / 2147483647;
+    };
+    const special = [NaN, Infinity, -Infinity, -0, 0, 1e21, 1.5e-7, 5e-324, 123456789.125];
+    const matrix = Array.from({ length: 20 }, (_, k) => {
+      const n = 50 + k * 7;
+      const ts = Float64Array.from({ length: n }, (_, i) => 1_700_000_000_000 + i * 15_000 + (k % 3) * 123);
+      const vs = Float64Array.from({ length: n }, (_, i) =>
+        i % 11 === 0 ? special[(i + k) % special.length]! : (rnd() - 0.5) * 10 ** Math.floor(rnd() * 30 - 10),
+      );
+      return { labels: labelsFromRecord({ __name__: 'm', k: String(k) }), ts, vs };
+    });
+    const reference = `{"resultType":"matrix","result":[${matrix
+      .map(
+        (s) =>
+          `{"metric":{"__name__":"m","k":"${s.labels[1]!.value}"},"values":[${Array.from(
+            s.ts,
+            (t, i) => `[${formatTimestamp(t)},"${formatFloat(s.vs[i]!)}"]`,
+          ).join(',')}]}`,
+      )
+      .join(',')}]}`;
+    expect(encodeQueryData({ type: 'matrix', matrix })).toBe(reference);
+  });
+
   it('encodes a matrix, a scalar and a string', () => {
     const matrix = encodeQueryData({
       type: 'matrix',

@@ -82,16 +82,47 @@ export function encodeQueryData(value: QueryValue): string {
       }
       return `{"resultType":"vector","result":[${parts.join(',')}]}`;
     }
-    case 'matrix': {
-      const parts: string[] = [];
-      for (const s of value.matrix) {
-        const points: string[] = new Array<string>(s.ts.length);
-        for (let i = 0; i < s.ts.length; i++) points[i] = point(s.ts[i]!, s.vs[i]!);
-        parts.push(`{"metric":${encodeLabels(s.labels)},"values":[${points.join(',')}]}`);
-      }
-      return `{"resultType":"matrix","result":[${parts.join(',')}]}`;
-    }
+    case 'matrix':
+      return encodeMatrix(value.matrix);
   }
+}
+
+/** `formatFloat` with the common case (finite, printed by String() without an exponent) first. */
+function valueText(v: number): string {
+  if (v !== v || v === Infinity || v === -Infinity || v === 0) return formatFloat(v);
+  const s = String(v);
+  return s.includes('e') ? formatFloat(v) : s;
+}
+
+/** `formatTimestamp` with whole seconds first. */
+function stampText(t: number): string {
+  return t % 1000 === 0 ? String(t / 1000) : formatTimestamp(t);
+}
+
+/**
+ * A matrix's `data` object: the hot path of range queries (a dashboard asks for tens of thousands
+ * of points at once). The series of a range query share one time grid, so the timestamps are
+ * formatted once, for the longest series, and reused where a series has the same time at the same
+ * index. Byte-identical to encoding point by point.
+ */
+function encodeMatrix(matrix: readonly { labels: Labels; ts: Float64Array; vs: Float64Array }[]): string {
+  const parts: string[] = new Array<string>(matrix.length);
+  let grid = new Float64Array(0);
+  let stamps: string[] = [];
+  for (let k = 0; k < matrix.length; k++) {
+    const { labels, ts, vs } = matrix[k]!;
+    if (ts.length > grid.length) {
+      grid = ts;
+      stamps = Array.from(ts, stampText);
+    }
+    const points: string[] = new Array<string>(ts.length);
+    for (let i = 0; i < ts.length; i++) {
+      const t = ts[i]!;
+      points[i] = '[' + (grid[i] === t ? stamps[i]! : stampText(t)) + ',"' + valueText(vs[i]!) + '"]';
+    }
+    parts[k] = '{"metric":' + encodeLabels(labels) + ',"values":[' + points.join(',') + ']}';
+  }
+  return '{"resultType":"matrix","result":[' + parts.join(',') + ']}';
 }
 
 /** Annotations of a successful response, omitted when empty as Prometheus omits them. */
