@@ -8,6 +8,7 @@ import type { MetricFamily } from '../model/metric.js';
 import type { Check } from './check.js';
 import { evaluateHealthBody, type HealthEvaluation } from './health-json.js';
 import {
+  compileProbeRegExp,
   addressFamilies,
   certificateStatus,
   DEFAULT_CERT_EXPIRY_WARNING_MS,
@@ -182,16 +183,8 @@ export class HttpProbe implements Check {
       );
     }
     this.#url = url;
-    const compile = (p: RegExp | string): RegExp => {
-      if (typeof p !== 'string') return p;
-      try {
-        return new RegExp(p);
-      } catch (e) {
-        throw new AppError('bad_input', `http probe ${options.name}: invalid regexp ${JSON.stringify(p)}`, {
-          cause: e,
-        });
-      }
-    };
+    const compile = (p: RegExp | string): RegExp =>
+      compileProbeRegExp(p, `http probe ${options.name}: invalid regexp`);
     this.#matches = (options.failIfBodyMatchesRegexp ?? []).map(compile);
     this.#notMatches = (options.failIfBodyNotMatchesRegexp ?? []).map(compile);
     this.#json = (options.jsonAssertions ?? []).map((a) => ({

@@ -152,6 +152,12 @@ describe('TcpProbe', () => {
   it.each([0, 70000, 1.5])('rejects port %d', (port) => {
     expect(() => probe({ port })).toThrow(`tcp probe smtp: port must be 1-65535, got ${port}`);
   });
+
+  it('rejects an expect that does not compile, naming it', () => {
+    expect(() => probe({ queryResponse: [{ expect: '^220' }, { expect: '(' }] })).toThrow(
+      'tcp probe smtp: invalid expect "("',
+    );
+  });
 });
 
 describe('ipAddrHash', () => {

@@ -286,6 +286,19 @@ export interface ProbeDeadline {
   dispose(): void;
 }
 
+/**
+ * Compiles a probe's pattern given as text (shared by the HTTP and TCP probes); a RegExp passes
+ * through. Throws a `bad_input` AppError `<context> "<pattern>"` when it does not compile.
+ */
+export function compileProbeRegExp(pattern: RegExp | string, context: string): RegExp {
+  if (typeof pattern !== 'string') return pattern;
+  try {
+    return new RegExp(pattern);
+  } catch (e) {
+    throw new AppError('bad_input', `${context} ${JSON.stringify(pattern)}`, { cause: e });
+  }
+}
+
 /** Starts the deadline of one probe run (shared by the HTTP and TCP probes). */
 export function probeDeadline(signal: AbortSignal, timeoutMs: number): ProbeDeadline {
   const controller = new AbortController();
@@ -344,21 +357,11 @@ export class TcpProbe implements Check {
     }
     this.name = options.name;
     this.#o = options;
-    this.#expects = (options.queryResponse ?? []).map((s): RegExp | undefined => {
-      const expect = s.expect;
-      if (expect === undefined || expect instanceof RegExp) return expect;
-      try {
-        return new RegExp(expect);
-      } catch (e) {
-        throw new AppError(
-          'bad_input',
-          `tcp probe ${options.name}: invalid expect ${JSON.stringify(s.expect)}`,
-          {
-            cause: e,
-          },
-        );
-      }
-    });
+    this.#expects = (options.queryResponse ?? []).map((s) =>
+      s.expect === undefined
+        ? undefined
+        : compileProbeRegExp(s.expect, `tcp probe ${options.name}: invalid expect`),
+    );
   }
 
   async run(signal: AbortSignal): Promise<CheckResult> {
