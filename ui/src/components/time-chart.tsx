@@ -56,6 +56,23 @@ export const PALETTE = [
   '#eab308',
 ];
 
+let colorCache: { theme: string; fg: string; grid: string } | null = null;
+
+/**
+ * The axis and grid colours of the current theme. Reading a CSS variable makes the browser bring
+ * styles up to date, so the charts drawn in one go share one read (the cache lives until the
+ * current task ends).
+ */
+function axisColors(theme: string): { fg: string; grid: string } {
+  if (colorCache === null || colorCache.theme !== theme) {
+    colorCache = { theme, fg: cssVar('--muted') || '#666', grid: cssVar('--grid') || '#8883' };
+    setTimeout(() => {
+      colorCache = null;
+    }, 0);
+  }
+  return colorCache;
+}
+
 /**
  * A time-series chart drawn by uPlot: series legend with live values in `unit`, drag across to
  * zoom (through `onZoom`), sized to its container, redrawn when the theme changes. After each
@@ -72,8 +89,7 @@ export function TimeChart(props: TimeChartProps) {
   useEffect(() => {
     const el = box.current;
     if (!el) return;
-    const fg = cssVar('--muted') || '#666';
-    const grid = cssVar('--grid') || '#8883';
+    const { fg, grid } = axisColors(resolved);
     const original = props.series.map((s) => s.values);
     const drawn = props.stacked ? stack(original) : original.map((v) => [...v]);
     const custom = props.format;
@@ -81,7 +97,7 @@ export function TimeChart(props: TimeChartProps) {
     let points = 0;
     for (const s of original) for (const v of s) if (v !== null) points++;
     const opts: uPlot.Options = {
-      width: Math.max(el.clientWidth, 200),
+      width: 200, // replaced by the measured width when the chart is built
       height,
       cursor: { drag: { x: true, y: false, setScale: false } },
       select: { show: true, left: 0, top: 0, width: 0, height: 0 },
@@ -138,15 +154,20 @@ export function TimeChart(props: TimeChartProps) {
     };
     const data = [Array.from(props.xs), ...drawn] as uPlot.AlignedData;
     el.removeAttribute('data-points');
-    const chart = new uPlot(opts, data, el);
-    const ro = new ResizeObserver(() => {
-      const w = Math.max(el.clientWidth, 200);
-      if (w !== chart.width) chart.setSize({ width: w, height });
+    // Built at the first size notification, not here: reading the width now would force a layout
+    // of the page for every chart (each one just changed it), while the browser measures all the
+    // dashboard's charts in one layout before it notifies them.
+    let chart: uPlot | null = null;
+    const ro = new ResizeObserver((entries) => {
+      const rect = entries[entries.length - 1]?.contentRect;
+      const w = Math.max(Math.round(rect?.width ?? 0), 200);
+      if (chart === null) chart = new uPlot({ ...opts, width: w }, data, el);
+      else if (w !== chart.width) chart.setSize({ width: w, height });
     });
     ro.observe(el);
     return () => {
       ro.disconnect();
-      chart.destroy();
+      chart?.destroy();
     };
   }, [
     props.xs,
