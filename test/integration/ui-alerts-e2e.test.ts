@@ -6,26 +6,25 @@
  * their availability. Screenshots in light and dark go to test-output/ui/. Needs the UI built
  * (`npm run build`) and /usr/bin/chromium; skipped with a warning otherwise, as ui-e2e is.
  */
-import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemClock } from '../../src/base/clock.js';
 import { nullLogger } from '../../src/base/logger.js';
 import { serverConfig, serverGlobalSchema } from '../../src/server/config/schema.js';
 import { startServer, type KanshiServer } from '../../src/server/server.js';
 import { defaultUiDistDir } from '../../src/server/ui/register-ui.js';
+import {
+  canRunUiTests,
+  launchChromium,
+  openPage,
+  screenshot as shot,
+  UI_OUT_DIR,
+  type RecordingPage,
+} from './ui-browser.helper.js';
 import { checkResult, sendChecks } from './ui-data.helper.js';
-
-const CHROMIUM = '/usr/bin/chromium';
-const distDir = defaultUiDistDir();
-const outDir = path.resolve(import.meta.dirname, '../../test-output/ui');
-const hasChromium = existsSync(CHROMIUM);
-const isBuilt = existsSync(path.join(distDir, 'index.html'));
-if (!hasChromium) console.warn(`ui-alerts-e2e: skipped, ${CHROMIUM} is missing (apt-get install chromium)`);
-if (!isBuilt) console.warn(`ui-alerts-e2e: skipped, the UI is not built in ${distDir} (npm run build)`);
 
 interface V2Alert {
   labels: Record<string, string>;
@@ -38,7 +37,7 @@ interface Availability {
   windows: Record<string, { ratio: number | null }>;
 }
 
-describe.skipIf(!hasChromium || !isBuilt)('Alerts and Checks pages end to end', () => {
+describe.skipIf(!canRunUiTests('ui-alerts-e2e'))('Alerts and Checks pages end to end', () => {
   let dir: string;
   let server: KanshiServer;
   let browser: Browser;
@@ -52,7 +51,7 @@ describe.skipIf(!hasChromium || !isBuilt)('Alerts and Checks pages end to end', 
 
   beforeAll(async () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'kanshi-ui-alerts-e2e-'));
-    await mkdir(outDir, { recursive: true });
+    await mkdir(UI_OUT_DIR, { recursive: true });
     await writeFile(
       path.join(dir, 'rules.yml'),
       `groups:
@@ -71,7 +70,7 @@ describe.skipIf(!hasChromium || !isBuilt)('Alerts and Checks pages end to end', 
       baseDir: dir,
       global: serverGlobalSchema.parse({ evaluation_interval: '1s' }),
       ruleFiles: ['rules.yml'],
-      uiDistDir: distDir,
+      uiDistDir: defaultUiDistDir(),
     });
     // web-1's http check: OK every 5 minutes over the last 24 hours, so its 24 h availability is
     // (nearly) whole and its 7 d one about a seventh.
@@ -83,11 +82,7 @@ describe.skipIf(!hasChromium || !isBuilt)('Alerts and Checks pages end to end', 
     await sendChecks(server.url, 'db-1', [
       checkResult('disk', 'CRITICAL', 'DISK CRITICAL - free space: / 512 MB (2% inode=90%)', now - 5_000),
     ]);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-    });
+    browser = await launchChromium();
   });
 
   afterAll(async () => {
@@ -96,25 +91,8 @@ describe.skipIf(!hasChromium || !isBuilt)('Alerts and Checks pages end to end', 
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  async function open(
-    colorScheme: 'light' | 'dark',
-    url: string,
-    locale = 'en-US',
-  ): Promise<Page & { errors: string[] }> {
-    const page = (await browser.newPage({
-      colorScheme,
-      locale,
-      viewport: { width: 1280, height: 900 },
-    })) as Page & { errors: string[] };
-    page.errors = [];
-    page.on('pageerror', (e) => page.errors.push(e.message));
-    await page.goto(`${server.url}${url}`);
-    return page;
-  }
-
-  async function shot(page: Page, name: string): Promise<void> {
-    await page.screenshot({ path: path.join(outDir, `${name}.png`), fullPage: true });
-  }
+  const open = (colorScheme: 'light' | 'dark', url: string, locale = 'en-US'): Promise<RecordingPage> =>
+    openPage(browser, `${server.url}${url}`, { colorScheme, locale });
 
   it('mutes the alert with a silence created from it through the form', async () => {
     // The rule fires at its first evaluation (no `for:`); wait for the pipeline to hold it.
