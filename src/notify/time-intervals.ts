@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { AppError, errorMessage } from '../base/errors.js';
+import { zonedFormatter } from './silences/zoned-time.js';
 
 /**
  * Alertmanager's time intervals (timeinterval/ in 0.25): `times`, `weekdays`, `days_of_month`
@@ -146,29 +147,9 @@ export function localTimeZone(): string {
   return new Intl.DateTimeFormat().resolvedOptions().timeZone;
 }
 
-const formatters = new Map<string, Intl.DateTimeFormat>();
-
-/** A formatter for `zone`; throws AppError('bad_input') for an unknown zone. */
+/** A formatter for `zone` (`Local` is the host's zone); throws AppError('bad_input') for an unknown zone. */
 function formatterFor(zone: string): Intl.DateTimeFormat {
-  let f = formatters.get(zone);
-  if (f === undefined) {
-    try {
-      f = new Intl.DateTimeFormat('en-US', {
-        timeZone: zone === 'Local' ? localTimeZone() : zone,
-        hourCycle: 'h23',
-        year: 'numeric',
-        month: 'numeric',
-        day: 'numeric',
-        hour: 'numeric',
-        minute: 'numeric',
-        weekday: 'long',
-      });
-    } catch (e) {
-      throw new AppError('bad_input', `unknown time zone ${JSON.stringify(zone)}`, { cause: e });
-    }
-    formatters.set(zone, f);
-  }
-  return f;
+  return zonedFormatter(zone === 'Local' ? localTimeZone() : zone);
 }
 
 /** Checks that `zone` is `Local`, `UTC` or an IANA zone this runtime knows (throws AppError). */

@@ -13,7 +13,12 @@ import { AppError } from '../../base/errors.js';
 const DAY_MS = 86_400_000;
 const formatters = new Map<string, Intl.DateTimeFormat>();
 
-function formatter(timeZone: string): Intl.DateTimeFormat {
+/**
+ * A cached en-US formatter of the civil date and time in `timeZone` (an IANA name or `UTC`), for
+ * `formatToParts`: era, year, month, day, weekday (long), 24-hour hour, minute and second. Throws
+ * AppError `bad_input` for a zone this runtime does not know.
+ */
+export function zonedFormatter(timeZone: string): Intl.DateTimeFormat {
   let f = formatters.get(timeZone);
   if (f === undefined) {
     try {
@@ -23,6 +28,7 @@ function formatter(timeZone: string): Intl.DateTimeFormat {
         year: 'numeric',
         month: 'numeric',
         day: 'numeric',
+        weekday: 'long',
         hour: 'numeric',
         minute: 'numeric',
         second: 'numeric',
@@ -39,12 +45,12 @@ function formatter(timeZone: string): Intl.DateTimeFormat {
 /** Throws AppError `bad_input` unless `timeZone` is an IANA zone name (or `UTC`) this runtime knows. */
 export function checkTimeZone(timeZone: string): void {
   if (timeZone === '') throw new AppError('bad_input', 'time zone is empty');
-  formatter(timeZone);
+  zonedFormatter(timeZone);
 }
 
 /** The zone's offset from UTC at instant `utcMs`, in ms (Tokyo: +9 h). Whole seconds only. */
 export function tzOffsetMs(timeZone: string, utcMs: number): number {
-  const parts = formatter(timeZone).formatToParts(utcMs);
+  const parts = zonedFormatter(timeZone).formatToParts(utcMs);
   let year = 0;
   let month = 1;
   let day = 1;
