@@ -25,6 +25,7 @@ import { nodeSeries, remoteWrite, writeBodies } from './ui-data.helper.js';
 declare const location: { pathname: string; search: string };
 declare const document: {
   documentElement: { scrollHeight: number; scrollWidth: number };
+  activeElement: { getAttribute(n: string): string | null } | null;
   body: object;
   querySelectorAll(s: string): ArrayLike<{
     getBoundingClientRect(): { top: number; bottom: number };
@@ -254,7 +255,12 @@ describe.skipIf(!hasChromium || !isBuilt)('dashboards UI end to end', () => {
     const page = await open(`/dashboards/${createdUid}`);
     await page.locator('[data-panel="p0"] .chart[data-points]').waitFor({ timeout: 30_000 });
     await page.locator('[data-action="edit"]').click();
-    await page.locator('[data-panel="p0"] [data-action="wider"]').click();
+    // By keyboard: the button keeps the focus after the panel is redrawn wider.
+    await page.locator('[data-panel="p0"] [data-action="wider"]').focus();
+    await page.keyboard.press('Enter');
+    await expect
+      .poll(() => page.evaluate(() => document.activeElement?.getAttribute('data-action')))
+      .toBe('wider');
     expect(await page.locator('[data-panel="p0"] .panel-tools').textContent()).toContain('13 wide × 8 high');
     // Someone else saves first.
     const res = await fetch(`${server.url}/api/kanshi/v1/dashboards/${createdUid}`);
@@ -279,67 +285,72 @@ describe.skipIf(!hasChromium || !isBuilt)('dashboards UI end to end', () => {
     await page.close();
   });
 
-  it('lists a file dropped into the dashboards folder and draws every panel type', async () => {
-    await writeFile(path.join(dashDir, 'dropped.yaml'), DROPPED);
-    const page = await open('/dashboards');
-    const link = page.getByRole('link', { name: 'Dropped Node' });
-    // The store reloads on the folder event; the list polls every 10 s.
-    await link.waitFor({ timeout: 30_000 });
-    await page.getByRole('searchbox').fill('dropped');
-    expect(await page.locator('.dash-list li').count()).toBe(1);
-    await shot(page, 'dashboards-list-light');
-    await link.click();
-    await page.locator('[data-panel="p0"] .chart[data-points]').waitFor({ timeout: 30_000 });
-    // All hosts by default.
-    expect(await legendOf(page, 'p0')).toEqual(['web-1', 'web-2']);
-    expect(await page.locator('[data-panel="p0"] thead').textContent()).toBe('SeriesMinMaxAvgLast');
-    await page.locator('[data-panel="p1"] .chart[data-points]').waitFor();
-    expect(await legendOf(page, 'p1')).toEqual(['iowait', 'system', 'user']);
-    // Stat: 4 ± 1 GiB available on each host, green above 1 GiB.
-    const stats = page.locator('[data-panel="p2"] .stat');
-    await stats.first().waitFor();
-    expect(await stats.count()).toBe(2);
-    for (const v of await stats.evaluateAll((els) =>
-      els.map((e) =>
-        Number((e as unknown as { getAttribute(n: string): string }).getAttribute('data-value')),
-      ),
-    )) {
-      expect(v).toBeGreaterThan(3 * 1024 ** 3);
-      expect(v).toBeLessThan(5 * 1024 ** 3);
-    }
-    expect(await stats.first().locator('.stat-value').textContent()).toMatch(/GiB$/);
-    // Gauge: 1 - (4 ± 1) / 8 used; bar: 40 % of / used.
-    const gauges = page.locator('[data-panel="p3"] .gauge');
-    expect(await gauges.count()).toBe(2);
-    const used = Number(await gauges.first().getAttribute('data-value'));
-    expect(used).toBeGreaterThan(0.37);
-    expect(used).toBeLessThan(0.63);
-    const bars = page.locator('[data-panel="p4"] .bar-row');
-    expect(await bars.count()).toBe(2);
-    expect(Number(await bars.first().getAttribute('data-value'))).toBeCloseTo(0.4, 2);
-    expect(await page.locator('[data-panel="p5"] tbody tr').count()).toBe(2);
-    // Text: markdown rendered, HTML shown as text and never run.
-    const text = page.locator('[data-panel="p6"] .text-panel');
-    expect(await text.locator('h5').textContent()).toBe('Runbook');
-    expect(await text.locator('strong').textContent()).toBe('load');
-    expect(await text.locator('a').getAttribute('href')).toBe('https://example.invalid/runbook');
-    expect(await text.textContent()).toContain('<script>window.hacked = true</script>');
-    expect(await page.evaluate(() => (globalThis as { hacked?: boolean }).hacked)).toBeUndefined();
-    await shot(page, 'dashboard-all-panels-light');
+  it(
+    'lists a file dropped into the dashboards folder and draws every panel type',
+    { timeout: 180_000 },
+    async () => {
+      await writeFile(path.join(dashDir, 'dropped.yaml'), DROPPED);
+      const page = await open('/dashboards');
+      const link = page.getByRole('link', { name: 'Dropped Node' });
+      // The store reloads on the folder event (or its 30 s content poll when the event is lost on a
+      // busy machine); the list polls every 10 s.
+      await link.waitFor({ timeout: 60_000 });
+      await page.getByRole('searchbox').fill('dropped');
+      expect(await page.locator('.dash-list li').count()).toBe(1);
+      await shot(page, 'dashboards-list-light');
+      await link.click();
+      await page.locator('[data-panel="p0"] .chart[data-points]').waitFor({ timeout: 30_000 });
+      // All hosts by default.
+      expect(await legendOf(page, 'p0')).toEqual(['web-1', 'web-2']);
+      expect(await page.locator('[data-panel="p0"] thead').textContent()).toBe('SeriesMinMaxAvgLast');
+      await page.locator('[data-panel="p1"] .chart[data-points]').waitFor();
+      expect(await legendOf(page, 'p1')).toEqual(['iowait', 'system', 'user']);
+      // Stat: 4 ± 1 GiB available on each host, green above 1 GiB.
+      const stats = page.locator('[data-panel="p2"] .stat');
+      await stats.first().waitFor();
+      expect(await stats.count()).toBe(2);
+      for (const v of await stats.evaluateAll((els) =>
+        els.map((e) =>
+          Number((e as unknown as { getAttribute(n: string): string }).getAttribute('data-value')),
+        ),
+      )) {
+        expect(v).toBeGreaterThan(3 * 1024 ** 3);
+        expect(v).toBeLessThan(5 * 1024 ** 3);
+      }
+      expect(await stats.first().locator('.stat-value').textContent()).toMatch(/GiB$/);
+      // Gauge: 1 - (4 ± 1) / 8 used; bar: 40 % of / used.
+      const gauges = page.locator('[data-panel="p3"] .gauge');
+      expect(await gauges.count()).toBe(2);
+      const used = Number(await gauges.first().getAttribute('data-value'));
+      expect(used).toBeGreaterThan(0.37);
+      expect(used).toBeLessThan(0.63);
+      const bars = page.locator('[data-panel="p4"] .bar-row');
+      expect(await bars.count()).toBe(2);
+      expect(Number(await bars.first().getAttribute('data-value'))).toBeCloseTo(0.4, 2);
+      expect(await page.locator('[data-panel="p5"] tbody tr').count()).toBe(2);
+      // Text: markdown rendered, HTML shown as text and never run.
+      const text = page.locator('[data-panel="p6"] .text-panel');
+      expect(await text.locator('h5').textContent()).toBe('Runbook');
+      expect(await text.locator('strong').textContent()).toBe('load');
+      expect(await text.locator('a').getAttribute('href')).toBe('https://example.invalid/runbook');
+      expect(await text.textContent()).toContain('<script>window.hacked = true</script>');
+      expect(await page.evaluate(() => (globalThis as { hacked?: boolean }).hacked)).toBeUndefined();
+      await shot(page, 'dashboard-all-panels-light');
 
-    // One host: the URL keeps the choice and every panel follows it.
-    await page.locator('[data-variable="instance"] select').selectOption(['web-2']);
-    await expect
-      .poll(() => page.evaluate(() => new URLSearchParams(location.search).getAll('var-instance')))
-      .toEqual(['web-2']);
-    await expect.poll(() => legendOf(page, 'p0')).toEqual(['web-2']);
-    await expect.poll(() => page.locator('[data-panel="p5"] tbody tr').count()).toBe(1);
-    // Sort the table by its value and back.
-    await page.locator('[data-panel="p5"] thead button').last().click();
-    expect(await page.locator('[data-panel="p5"] th[aria-sort="ascending"]').count()).toBe(1);
-    expect(errorsOf(page)).toEqual([]);
-    await page.close();
-  });
+      // One host: the URL keeps the choice and every panel follows it.
+      await page.locator('[data-variable="instance"] select').selectOption(['web-2']);
+      await expect
+        .poll(() => page.evaluate(() => new URLSearchParams(location.search).getAll('var-instance')))
+        .toEqual(['web-2']);
+      await expect.poll(() => legendOf(page, 'p0')).toEqual(['web-2']);
+      await expect.poll(() => page.locator('[data-panel="p5"] tbody tr').count()).toBe(1);
+      // Sort the table by its value and back.
+      await page.locator('[data-panel="p5"] thead button').last().click();
+      expect(await page.locator('[data-panel="p5"] th[aria-sort="ascending"]').count()).toBe(1);
+      expect(errorsOf(page)).toEqual([]);
+      await page.close();
+    },
+  );
 
   it('adds a query from Explore to a dashboard', async () => {
     const expr = 'node_load5';

@@ -167,6 +167,7 @@ function SettingsForm({
 /** The edit controls of one panel: edit, move, resize, duplicate and remove, all buttons. */
 function PanelToolbar({
   panel,
+  focusAction,
   onEdit,
   onMove,
   onResize,
@@ -174,6 +175,8 @@ function PanelToolbar({
   onRemove,
 }: {
   panel: Panel;
+  /** The control to focus once drawn: the one just used, as the panel may have moved. */
+  focusAction: string | undefined;
   onEdit: () => void;
   onMove: (d: MoveDirection) => void;
   onResize: (dw: number, dh: number) => void;
@@ -181,6 +184,11 @@ function PanelToolbar({
   onRemove: () => void;
 }) {
   const { t } = useI18n();
+  const box = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    if (focusAction !== undefined)
+      box.current?.querySelector<HTMLElement>(`[data-action="${focusAction}"]`)?.focus();
+  }, [focusAction, panel.gridPos]);
   const b = (label: string, text: string, onClick: () => void, action: string) => (
     <button type="button" aria-label={label} title={label} onClick={onClick} data-action={action}>
       {text}
@@ -204,7 +212,7 @@ function PanelToolbar({
       {b(t('dashboards.shorter'), 'H−', () => onResize(0, -1), 'shorter')}
       {b(t('dashboards.taller'), 'H+', () => onResize(0, 1), 'taller')}
       <span className="muted small">{t('dashboards.size', { w: panel.gridPos.w, h: panel.gridPos.h })}</span>
-      {b(t('dashboards.duplicate'), '⧉', onDuplicate, 'duplicate')}
+      {b(t('dashboards.duplicate'), '+1', onDuplicate, 'duplicate')}
       {b(t('dashboards.removePanel'), '✕', onRemove, 'remove')}
     </div>
   );
@@ -252,6 +260,7 @@ function DashboardView({ entry, onReload }: { entry: DashboardEntry | undefined;
   const [isDirty, setDirty] = useState(false);
   const [isEditing, setEditing] = useState(isNew);
   const [editingPanel, setEditingPanel] = useState<number | undefined>();
+  const [lastAction, setLastAction] = useState<{ index: number; action: string } | undefined>();
   const [status, setStatus] = useState<
     | { kind: 'saving' | 'saved' | 'conflict' | 'confirmDelete' }
     | { kind: 'error'; message: string }
@@ -543,9 +552,17 @@ function DashboardView({ entry, onReload }: { entry: DashboardEntry | undefined;
               return (
                 <PanelToolbar
                   panel={panel}
+                  focusAction={lastAction?.index === i ? lastAction.action : undefined}
                   onEdit={() => setEditingPanel(i)}
-                  onMove={(dir) => setPositions(movePanel(ps, i, dir))}
-                  onResize={(dw, dh) => setPositions(resizePanel(ps, i, dw, dh))}
+                  onMove={(dir) => {
+                    setLastAction({ index: i, action: dir });
+                    setPositions(movePanel(ps, i, dir));
+                  }}
+                  onResize={(dw, dh) => {
+                    const action = dw < 0 ? 'narrower' : dw > 0 ? 'wider' : dh < 0 ? 'shorter' : 'taller';
+                    setLastAction({ index: i, action });
+                    setPositions(resizePanel(ps, i, dw, dh));
+                  }}
                   onDuplicate={() => {
                     const copy = { ...panel, gridPos: nextPosition(ps, panel.gridPos.w, panel.gridPos.h) };
                     delete copy.id;

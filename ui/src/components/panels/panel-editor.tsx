@@ -1,4 +1,4 @@
-import { lazy, Suspense, useState, type ReactNode } from 'react';
+import { lazy, Suspense, useEffect, useRef, useState, type ReactNode } from 'react';
 import { useI18n } from '../../i18n/i18n-context.js';
 import {
   DASHBOARD_UNITS,
@@ -81,10 +81,18 @@ export function PanelEditor({
   const thresholds = p.thresholds ?? { mode: 'absolute' as const, steps: [{ value: null, color: 'green' }] };
   const setSteps = (steps: ThresholdStep[]) => commit({ ...p, thresholds: { ...thresholds, steps } });
   const isText = p.type === 'text';
+  // Opening the editor moves focus to it, as opening a dialog would.
+  const heading = useRef<HTMLHeadingElement>(null);
+  useEffect(() => {
+    heading.current?.focus();
+    heading.current?.scrollIntoView({ block: 'start' });
+  }, []);
 
   return (
     <section className="panel-editor" aria-labelledby="panel-editor-title">
-      <h2 id="panel-editor-title">{t('dashboards.editorTitle')}</h2>
+      <h2 id="panel-editor-title" ref={heading} tabIndex={-1}>
+        {t('dashboards.editorTitle')}
+      </h2>
       <div className="editor-grid">
         <form
           className="editor-form"
