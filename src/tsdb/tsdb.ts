@@ -16,6 +16,7 @@ import type {
 } from '../storage/storage.js';
 import { Block } from './block/block.js';
 import { BLOCK_HINT_IMPORTED, type BlockMeta } from './block/format.js';
+import { byLabels } from './block/merge.js';
 import { isUlid } from './block/ulid.js';
 import { syncDir, writeBlock } from './block/writer.js';
 import { Head, type HeadBatch } from './head/head.js';
@@ -838,31 +839,17 @@ function isAlive(pid: number): boolean {
 
 /** Series of several blocks merged by labels, chunks read as each series is reached. */
 async function* mergedSeries(blocks: readonly Block[], mint: number, maxt: number): AsyncGenerator<Series> {
-  const cursors = blocks.map((b) => ({ b, ids: b.allPostings(), i: 0 }));
-  for (;;) {
-    let min: Labels | null = null;
-    for (const c of cursors) {
-      if (c.i >= c.ids.length) continue;
-      const l = c.b.labelsOf(c.ids[c.i]!);
-      if (min === null || compareLabels(l, min) < 0) min = l;
-    }
-    if (min === null) return;
+  for (const { labels, members } of byLabels(blocks)) {
     const parts: (() => SampleIterator)[] = [];
     // Newest block first, so its copy of a sample wins.
-    for (let k = cursors.length - 1; k >= 0; k--) {
-      const c = cursors[k]!;
-      if (c.i >= c.ids.length) continue;
-      const id = c.ids[c.i]!;
-      if (compareLabels(c.b.labelsOf(id), min) !== 0) continue;
-      c.i++;
-      const chunks = await c.b.readChunks(id, mint, maxt);
-      const deleted = c.b.tombstonesOf(id);
+    for (const { block, id } of [...members].reverse()) {
+      const chunks = await block.readChunks(id, mint, maxt);
+      const deleted = block.tombstonesOf(id);
       parts.push(() => {
         const it = new ChunksIterator(chunks, mint, maxt);
         return deleted === undefined ? it : new DeletedIterator(it, deleted);
       });
     }
-    const labels = min;
     yield {
       labels,
       iterator: () => (parts.length === 1 ? parts[0]!() : new MergeIterator(parts.map((p) => p()))),

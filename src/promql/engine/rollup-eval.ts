@@ -1,5 +1,6 @@
 import { getLabel, METRIC_NAME, type Labels } from '../../model/labels.js';
 import type { RollupRecords } from '../../storage/storage.js';
+import { extrapolate } from '../functions/functions.js';
 import type { Annotations, ISample } from './internal.js';
 
 /**
@@ -114,21 +115,17 @@ function extrapolated(
       prev = i;
     }
   }
-  const rangeStart = refT - rangeMs;
-  let durationToStart = (firstT - rangeStart) / 1000;
-  let durationToEnd = (refT - lastT) / 1000;
-  const sampledInterval = (lastT - firstT) / 1000;
-  const averageDurationBetweenSamples = sampledInterval / (n - 1);
-  const threshold = averageDurationBetweenSamples * 1.1;
-  if (durationToStart >= threshold) durationToStart = averageDurationBetweenSamples / 2;
-  if (isCounter && result > 0 && firstV >= 0) {
-    const durationToZero = sampledInterval * (firstV / result);
-    if (durationToZero < durationToStart) durationToStart = durationToZero;
-  }
-  if (durationToEnd >= threshold) durationToEnd = averageDurationBetweenSamples / 2;
-  let factor = (sampledInterval + durationToStart + durationToEnd) / sampledInterval;
-  if (isRate) factor /= rangeMs / 1000;
-  return result * factor;
+  return extrapolate({
+    result,
+    firstT,
+    firstV,
+    lastT,
+    n,
+    rangeStart: refT - rangeMs,
+    rangeEnd: refT,
+    isCounter,
+    isRate,
+  });
 }
 
 /** First index with t[i] > x. */

@@ -276,6 +276,26 @@ function extrapolatedRate(s: ISeries, m: IMatrix, isCounter: boolean, isRate: bo
       last = v;
     }
   }
+  return extrapolate({ result, firstT, firstV, lastT, n, rangeStart, rangeEnd, isCounter, isRate });
+}
+
+/**
+ * Prometheus's extrapolation of rate/increase/delta to the edges of the range (rangeStart, rangeEnd]
+ * (ms): `result` is the last minus the first of the `n` samples (counter resets added), `firstT`/
+ * `lastT` their times. Shared with the evaluation over rollup windows (engine/rollup-eval.ts).
+ */
+export function extrapolate(x: {
+  result: number;
+  firstT: number;
+  firstV: number;
+  lastT: number;
+  n: number;
+  rangeStart: number;
+  rangeEnd: number;
+  isCounter: boolean;
+  isRate: boolean;
+}): number {
+  const { result, firstT, firstV, lastT, n, rangeStart, rangeEnd, isCounter, isRate } = x;
   let durationToStart = (firstT - rangeStart) / 1000;
   let durationToEnd = (rangeEnd - lastT) / 1000;
   const sampledInterval = (lastT - firstT) / 1000;
@@ -288,7 +308,7 @@ function extrapolatedRate(s: ISeries, m: IMatrix, isCounter: boolean, isRate: bo
   }
   if (durationToEnd >= threshold) durationToEnd = averageDurationBetweenSamples / 2;
   let factor = (sampledInterval + durationToStart + durationToEnd) / sampledInterval;
-  if (isRate) factor /= m.rangeMs / 1000;
+  if (isRate) factor /= (rangeEnd - rangeStart) / 1000;
   return result * factor;
 }
 

@@ -1,9 +1,9 @@
 import { join } from 'node:path';
 import type { Logger } from '../../base/logger.js';
-import { compareLabels, type Labels } from '../../model/labels.js';
 import type { Matcher } from '../../storage/storage.js';
 import { Block } from '../block/block.js';
 import type { BlockMeta } from '../block/format.js';
+import { byLabels } from '../block/merge.js';
 import { writeRollupBlock, type RollupSeriesInput } from '../block/writer.js';
 import { ChunksIterator, DeletedIterator } from '../iterators.js';
 import { Windows } from './windows.js';
@@ -235,24 +235,11 @@ async function* windowsOfRaw(raw: Block, res: number): AsyncGenerator<RollupSeri
 /** The windows of several rollup blocks merged by labels, in time order (parts of a window combined). */
 async function* mergedWindows(blocks: readonly Block[], res: number): AsyncGenerator<RollupSeriesInput> {
   const sorted = [...blocks].sort((a, b) => a.meta.minTime - b.meta.minTime);
-  const cursors = sorted.map((b) => ({ b, ids: b.allPostings(), i: 0 }));
-  for (;;) {
-    let min: Labels | null = null;
-    for (const c of cursors) {
-      if (c.i >= c.ids.length) continue;
-      const l = c.b.labelsOf(c.ids[c.i]!);
-      if (min === null || compareLabels(l, min) < 0) min = l;
-    }
-    if (min === null) return;
+  for (const { labels, members } of byLabels(sorted)) {
     const out = new Windows(res);
-    for (const c of cursors) {
-      if (c.i >= c.ids.length) continue;
-      const id = c.ids[c.i]!;
-      if (compareLabels(c.b.labelsOf(id), min) !== 0) continue;
-      c.i++;
-      for (const part of await c.b.windowsFor(Uint32Array.of(id), -Infinity, Infinity))
+    for (const { block, id } of members)
+      for (const part of await block.windowsFor(Uint32Array.of(id), -Infinity, Infinity))
         out.addWindows(part.windows);
-    }
-    if (out.length > 0) yield { labels: min, windows: out };
+    if (out.length > 0) yield { labels, windows: out };
   }
 }
