@@ -1,7 +1,6 @@
 import { readdirSync, statfsSync } from 'node:fs';
 import { statfs as fsStatfs } from 'node:fs/promises';
 import { machine as osMachine } from 'node:os';
-import { join } from 'node:path';
 
 import { conntrackCollector } from './conntrack.js';
 import { diskstatsCollector } from './diskstats.js';
@@ -127,6 +126,9 @@ export class HostCollector {
   /** Whether procPath and sysPath are procfs and sysfs, whose files are kept open between reads. */
   readonly #isPseudo: { proc: boolean; sys: boolean };
   readonly #reader = new PseudoFileReader();
+  /** procPath and sysPath with one trailing slash: a read is one concatenation, not a path.join. */
+  readonly #procDir: string;
+  readonly #sysDir: string;
   /** Texts of STATIC_PROC_FILES read once (real procfs only). */
   readonly #staticTexts = new Map<string, Promise<string>>();
 
@@ -135,6 +137,8 @@ export class HostCollector {
     this.#sysPath = options.sysPath ?? '/sys';
     this.#now = options.now ?? Date.now;
     this.#logger = options.logger ?? nullLogger;
+    this.#procDir = `${this.#procPath.replace(/\/+$/, '')}/`;
+    this.#sysDir = `${this.#sysPath.replace(/\/+$/, '')}/`;
     this.#isPseudo = {
       proc: isFilesystem(this.#procPath, PROC_SUPER_MAGIC),
       sys: isFilesystem(this.#sysPath, SYSFS_MAGIC),
@@ -220,11 +224,11 @@ export class HostCollector {
     };
     const readProc = (rel: string): Promise<string> => {
       if (!this.#isPseudo.proc || !STATIC_PROC_FILES.has(rel)) {
-        return read(join(this.#procPath, rel), this.#isPseudo.proc);
+        return read(this.#procDir + rel, this.#isPseudo.proc);
       }
       let p = this.#staticTexts.get(rel);
       if (p === undefined) {
-        p = read(join(this.#procPath, rel), false); // once: no descriptor to keep
+        p = read(this.#procDir + rel, false); // once: no descriptor to keep
         this.#staticTexts.set(rel, p);
         // A failed read is tried again next time.
         p.catch(() => this.#staticTexts.delete(rel));
@@ -235,8 +239,8 @@ export class HostCollector {
     const list = async (path: string): Promise<string[]> => readdirSync(path);
     const source: HostSource = {
       readProc,
-      readSys: (rel) => read(join(this.#sysPath, rel), this.#isPseudo.sys),
-      listSys: (rel) => list(join(this.#sysPath, rel)),
+      readSys: (rel) => read(this.#sysDir + rel, this.#isPseudo.sys),
+      listSys: (rel) => list(this.#sysDir + rel),
       signal,
       nowMs: this.#now(),
     };

@@ -107,7 +107,7 @@ const MAX_KEPT = 512;
  */
 export class PseudoFileReader {
   readonly #fds = new Map<string, number>();
-  #used = new Set<string>();
+  readonly #used = new Set<string>();
 
   /** Descriptors currently kept (for tests and diagnostics). */
   get keptCount(): number {
@@ -146,13 +146,13 @@ export class PseudoFileReader {
   /** Closes the descriptors of files not read since the previous sweep. */
   sweep(): void {
     for (const [path, fd] of this.#fds) if (!this.#used.has(path)) this.#forget(path, fd);
-    this.#used = new Set();
+    this.#used.clear();
   }
 
   /** Closes every kept descriptor; the reader may be used again afterwards. */
   close(): void {
     for (const [path, fd] of this.#fds) this.#forget(path, fd);
-    this.#used = new Set();
+    this.#used.clear();
   }
 
   #forget(path: string, fd: number): void {
