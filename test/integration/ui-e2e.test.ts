@@ -5,17 +5,24 @@
  * dark go to test-output/ui/. Needs the UI built (`npm run build`; test:interop does it) and
  * /usr/bin/chromium (CI installs the `chromium` package).
  */
-import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemClock } from '../../src/base/clock.js';
 import { nullLogger } from '../../src/base/logger.js';
 import { serverConfig } from '../../src/server/config/schema.js';
 import { startServer, type KanshiServer } from '../../src/server/server.js';
 import { defaultUiDistDir } from '../../src/server/ui/register-ui.js';
+import {
+  canRunUiTests,
+  launchChromium,
+  openPage,
+  screenshot as shot,
+  UI_OUT_DIR,
+  type RecordingPage,
+} from './ui-browser.helper.js';
 import { checkResult, nodeSeries, remoteWrite, sendChecks, writeBodies } from './ui-data.helper.js';
 
 // The browser globals the functions given to page.evaluate use: this project's TypeScript has no
@@ -27,15 +34,7 @@ declare const document: {
 };
 declare function getComputedStyle(el: object): { colorScheme: string; backgroundColor: string };
 
-const CHROMIUM = '/usr/bin/chromium';
-const distDir = defaultUiDistDir();
-const outDir = path.resolve(import.meta.dirname, '../../test-output/ui');
-const hasChromium = existsSync(CHROMIUM);
-const isBuilt = existsSync(path.join(distDir, 'index.html'));
-if (!hasChromium) console.warn(`ui-e2e: skipped, ${CHROMIUM} is missing (apt-get install chromium)`);
-if (!isBuilt) console.warn(`ui-e2e: skipped, the UI is not built in ${distDir} (npm run build)`);
-
-describe.skipIf(!hasChromium || !isBuilt)('web UI end to end', () => {
+describe.skipIf(!canRunUiTests('ui-e2e'))('web UI end to end', () => {
   let dir: string;
   let server: KanshiServer;
   let browser: Browser;
@@ -43,13 +42,13 @@ describe.skipIf(!hasChromium || !isBuilt)('web UI end to end', () => {
 
   beforeAll(async () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'kanshi-ui-e2e-'));
-    await mkdir(outDir, { recursive: true });
+    await mkdir(UI_OUT_DIR, { recursive: true });
     server = await startServer({
       config: serverConfig.parse({ listen: '127.0.0.1:0', data_dir: 'data' }),
       logger: nullLogger,
       clock: systemClock,
       baseDir: dir,
-      uiDistDir: distDir,
+      uiDistDir: defaultUiDistDir(),
     });
     const range = { startMs: now - 2 * 3_600_000, endMs: now, stepMs: 15_000 };
     await remoteWrite(server.url, writeBodies(nodeSeries('web-1'), range));
@@ -66,11 +65,7 @@ describe.skipIf(!hasChromium || !isBuilt)('web UI end to end', () => {
     await sendChecks(server.url, 'db-1', [
       checkResult('disk', 'CRITICAL', 'DISK CRITICAL - free space: / 512 MB (2% inode=90%)', now - 10_000),
     ]);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-    });
+    browser = await launchChromium();
   });
 
   afterAll(async () => {
@@ -79,22 +74,8 @@ describe.skipIf(!hasChromium || !isBuilt)('web UI end to end', () => {
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  async function open(colorScheme: 'light' | 'dark', url: string): Promise<Page> {
-    const page = await browser.newPage({
-      colorScheme,
-      locale: 'en-US',
-      viewport: { width: 1280, height: 900 },
-    });
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(e.message));
-    (page as Page & { errors?: string[] }).errors = errors;
-    await page.goto(`${server.url}${url}`);
-    return page;
-  }
-
-  async function shot(page: Page, name: string): Promise<void> {
-    await page.screenshot({ path: path.join(outDir, `${name}.png`), fullPage: true });
-  }
+  const open = (colorScheme: 'light' | 'dark', url: string): Promise<RecordingPage> =>
+    openPage(browser, `${server.url}${url}`, { colorScheme });
 
   it.each(['light', 'dark'] as const)(
     'shows the hosts and their problems on the overview (%s)',
@@ -121,7 +102,7 @@ describe.skipIf(!hasChromium || !isBuilt)('web UI end to end', () => {
       expect(await notOk.locator('tr[data-check="http"]').count()).toBe(0);
       expect(await page.evaluate(() => getComputedStyle(document.body).colorScheme)).toBe(scheme);
       await shot(page, `overview-${scheme}`);
-      expect((page as Page & { errors?: string[] }).errors).toEqual([]);
+      expect(page.errors).toEqual([]);
       await page.close();
     },
   );
@@ -173,7 +154,7 @@ describe.skipIf(!hasChromium || !isBuilt)('web UI end to end', () => {
       expect(span).toBeLessThan(80 * 60_000);
       await page.locator('[data-panel="cpu"] .chart[data-points]').waitFor();
     }
-    expect((page as Page & { errors?: string[] }).errors).toEqual([]);
+    expect(page.errors).toEqual([]);
     await page.close();
   });
 
@@ -200,7 +181,7 @@ describe.skipIf(!hasChromium || !isBuilt)('web UI end to end', () => {
       expect(await rows.count()).toBe(3);
       expect(await page.locator('table.result').textContent()).toContain('{mode="user"}');
       await shot(page, `explore-table-${scheme}`);
-      expect((page as Page & { errors?: string[] }).errors).toEqual([]);
+      expect(page.errors).toEqual([]);
       await page.close();
     },
   );
