@@ -5,7 +5,9 @@
  * (--web.enable-remote-write-receiver) and Debian's `victoria-metrics`, in one run. Each request
  * body is encoded once and posted to the three servers one after the other, so each is timed on
  * the same bytes without competing for the CPU. Printed per server: samples/s ingested (samples
- * over the time its write requests took), peak RSS (VmHWM), RSS per active series, and bytes per
+ * over the time its write requests took), samples per CPU second the server used (user + system,
+ * from the end of start-up to after the load: the fair figure on a shared, loaded machine, where
+ * wall time mostly measures waiting for a core), peak RSS (VmHWM), RSS per active series, and bytes per
  * sample on disk once blocks are cut (Kanshi, Prometheus: block folders over their samples;
  * VictoriaMetrics: its storage parts after /internal/force_flush), with ratios to Kanshi.
  *
@@ -84,6 +86,13 @@ async function waitReady(url, path, child, what) {
 function peakRss(pid) {
   const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) * 1024 : NaN;
+}
+
+/** CPU seconds (user + system) a process has used so far, from /proc/<pid>/stat (clock ticks of 10 ms). */
+function cpuSeconds(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 /** mulberry32: the same workload every run. */
@@ -293,7 +302,10 @@ async function main() {
     });
   try {
     for (const t of targets) await waitReady(t.url, t.ready, t.proc, t.name);
-    for (const t of targets) t.ms = 0;
+    for (const t of targets) {
+      t.ms = 0;
+      t.cpu0 = cpuSeconds(t.proc.pid);
+    }
 
     const series = workload(numSeries, labelsFromRecord);
     const endMs = Math.floor(Date.now() / STEP_MS) * STEP_MS;
@@ -385,6 +397,7 @@ async function main() {
       rows.push({
         name: t.name,
         rate: samples / (t.ms / 1000),
+        perCpu: samples / (cpuSeconds(t.proc.pid) - t.cpu0),
         rss,
         rssPerSeries: rss / series.length,
         bps: disk.samples > 0 ? disk.bytes / disk.samples : NaN,
@@ -400,12 +413,12 @@ async function main() {
     );
     out.push('');
     out.push(
-      '| server | samples/s | peak RSS MiB | RSS/series KiB | bytes/sample on disk (samples in blocks) | samples/s vs kanshi | RSS vs kanshi | bytes/sample vs kanshi |',
+      '| server | samples/s | samples per CPU s | peak RSS MiB | RSS/series KiB | bytes/sample on disk (samples in blocks) | samples/s vs kanshi | RSS vs kanshi | bytes/sample vs kanshi |',
     );
-    out.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+    out.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
     for (const r of rows)
       out.push(
-        `| ${r.name} | ${Math.round(r.rate).toLocaleString('en-US')} | ${(r.rss / 2 ** 20).toFixed(0)} | ${(r.rssPerSeries / 1024).toFixed(2)} | ${Number.isFinite(r.bps) ? r.bps.toFixed(2) : '-'} (${r.diskSamples.toLocaleString('en-US')}${Number.isFinite(r.blocks) ? ` in ${r.blocks} blocks` : ''}) | ${ratio(r.rate, k.rate)} | ${ratio(r.rss, k.rss)} | ${ratio(r.bps, k.bps)} |`,
+        `| ${r.name} | ${Math.round(r.rate).toLocaleString('en-US')} | ${Math.round(r.perCpu).toLocaleString('en-US')} | ${(r.rss / 2 ** 20).toFixed(0)} | ${(r.rssPerSeries / 1024).toFixed(2)} | ${Number.isFinite(r.bps) ? r.bps.toFixed(2) : '-'} (${r.diskSamples.toLocaleString('en-US')}${Number.isFinite(r.blocks) ? ` in ${r.blocks} blocks` : ''}) | ${ratio(r.rate, k.rate)} | ${ratio(r.rss, k.rss)} | ${ratio(r.bps, k.bps)} |`,
       );
     console.log(out.join('\n'));
   } finally {

@@ -209,12 +209,12 @@ function resolveLabels(
   }
   const out: Labels[] = new Array<Labels>(cols.numSeries);
   for (let i = 0; i < cols.numSeries; i++) {
+    const start = cols.labelsStart[i]!;
     const end = cols.labelsEnd[i]!;
-    const key = end > 0 ? WireLabelsCache.key(cols.raw, cols.labelsStart[i]!, end) : undefined;
-    let labels = key === undefined ? undefined : seen.get(key);
+    let labels = end > 0 ? seen.get(cols.raw, start, end) : undefined;
     if (labels === undefined) {
       labels = validateSeries(labelsAt(cols, i), `series ${i}`, limits);
-      if (key !== undefined) seen.set(key, labels);
+      if (end > 0) seen.set(cols.raw, start, end, labels);
     }
     out[i] = labels;
   }

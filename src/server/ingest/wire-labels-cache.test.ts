@@ -1,18 +1,44 @@
 import { describe, expect, it } from 'vitest';
 import { labelsFromRecord } from '../../model/labels.js';
-import { WireLabelsCache } from './wire-labels-cache.js';
+import { hashBytes, WireLabelsCache } from './wire-labels-cache.js';
 
 function fakeClock(start = 0) {
   const c = { t: start, now: () => c.t, sleep: () => Promise.resolve() };
   return c;
 }
 
+const bytes = (s: string) => Uint8Array.from(Buffer.from(s, 'latin1'));
+
 describe('WireLabelsCache', () => {
-  it('keys by the exact bytes of a span', () => {
-    const raw = Uint8Array.from([1, 2, 3, 0xff, 2, 3]);
-    expect(WireLabelsCache.key(raw, 1, 3)).toBe(WireLabelsCache.key(raw, 4, 6));
-    expect(WireLabelsCache.key(raw, 0, 2)).not.toBe(WireLabelsCache.key(raw, 1, 3));
-    expect(WireLabelsCache.key(raw, 3, 4)).toHaveLength(1);
+  it('finds labels by the exact bytes of a span, wherever the span is', () => {
+    const cache = new WireLabelsCache({ clock: fakeClock() });
+    const a = labelsFromRecord({ __name__: 'a' });
+    const raw = bytes('xx\u00ffabc\u0000yy');
+    cache.set(raw, 2, 7, a);
+    expect(cache.get(bytes('\u00ffabc\u0000'), 0, 5)).toBe(a);
+    expect(cache.get(bytes('z\u00ffabc\u0000'), 1, 6)).toBe(a);
+    expect(cache.get(bytes('\u00ffabc\u0001'), 0, 5)).toBeUndefined();
+    expect(cache.get(bytes('\u00ffabc'), 0, 4)).toBeUndefined();
+  });
+
+  it('tells apart keys whose hashes collide', () => {
+    // Search two short keys with the same hash, then store both.
+    const seen = new Map<number, string>();
+    let pair: [string, string] | undefined;
+    for (let i = 0; pair === undefined; i++) {
+      const k = i.toString(36);
+      const h = hashBytes(bytes(k), 0, k.length);
+      const other = seen.get(h);
+      if (other !== undefined) pair = [other, k];
+      else seen.set(h, k);
+    }
+    const cache = new WireLabelsCache({ clock: fakeClock() });
+    const la = labelsFromRecord({ __name__: 'a' });
+    const lb = labelsFromRecord({ __name__: 'b' });
+    cache.set(bytes(pair[0]), 0, pair[0].length, la);
+    cache.set(bytes(pair[1]), 0, pair[1].length, lb);
+    expect(cache.get(bytes(pair[0]), 0, pair[0].length)).toBe(la);
+    expect(cache.get(bytes(pair[1]), 0, pair[1].length)).toBe(lb);
   });
 
   it('forgets an entry not used for two generations, and keeps one that is used', () => {
@@ -20,23 +46,24 @@ describe('WireLabelsCache', () => {
     const cache = new WireLabelsCache({ clock, generationMs: 1000 });
     const a = labelsFromRecord({ __name__: 'a' });
     const b = labelsFromRecord({ __name__: 'b' });
-    cache.set('a', a);
-    cache.set('b', b);
+    const key = (s: string) => [bytes(s), 0, s.length] as const;
+    cache.set(...key('a'), a);
+    cache.set(...key('b'), b);
     clock.t = 1000;
-    cache.set('c', a); // rotates: a and b are now the old generation
-    expect(cache.get('a')).toBe(a); // moved to the current one
+    cache.set(...key('c'), a); // rotates: a and b are now the old generation
+    expect(cache.get(...key('a'))).toBe(a); // moved to the current one
     clock.t = 2000;
-    cache.set('d', a); // rotates again: b was not used and is gone
-    expect(cache.get('a')).toBe(a);
-    expect(cache.get('b')).toBeUndefined();
+    cache.set(...key('d'), a); // rotates again: b was not used and is gone
+    expect(cache.get(...key('a'))).toBe(a);
+    expect(cache.get(...key('b'))).toBeUndefined();
   });
 
   it('rotates when a generation is full, holding at most twice maxEntries', () => {
     const cache = new WireLabelsCache({ clock: fakeClock(), maxEntries: 2 });
     const l = labelsFromRecord({ __name__: 'x' });
-    for (const k of ['1', '2', '3', '4', '5']) cache.set(k, l);
+    for (const k of ['1', '2', '3', '4', '5']) cache.set(bytes(k), 0, 1, l);
     expect(cache.size).toBeLessThanOrEqual(4);
-    expect(cache.get('5')).toBe(l);
-    expect(cache.get('1')).toBeUndefined();
+    expect(cache.get(bytes('5'), 0, 1)).toBe(l);
+    expect(cache.get(bytes('1'), 0, 1)).toBeUndefined();
   });
 });

@@ -7,17 +7,18 @@ import type { Labels } from '../../model/labels.js';
  * fields had on the wire. A sender repeats every series' labels in every request, byte for byte;
  * recognising them by those bytes skips building strings, validating, sorting and hashing them
  * again, and hands the store the same {@link Labels} object each time (the head then finds its
- * series by identity). The cache must only hold labels that passed the receiver's validation
+ * series by identity). A lookup hashes the bytes in place and compares them with the stored key,
+ * so it allocates nothing. The cache must only hold labels that passed the receiver's validation
  * under the limits it was created with.
  *
  * Entries live in two generations: a lookup that hits the older one moves the entry to the
  * current one, and the older generation is dropped when the current one is `generationMs` old or
  * holds `maxEntries`. A series not sent for one to two generations is forgotten, so memory stays
- * at most twice `maxEntries` entries (each about the label bytes plus 50 bytes). Single-threaded.
+ * at most twice `maxEntries` entries (each about the label bytes plus 80 bytes). Single-threaded.
  */
 export class WireLabelsCache {
-  #cur = new Map<string, Labels>();
-  #old = new Map<string, Labels>();
+  #cur = new Generation();
+  #old = new Generation();
   #genStartMs: number;
   readonly #maxEntries: number;
   readonly #generationMs: number;
@@ -30,32 +31,35 @@ export class WireLabelsCache {
     this.#genStartMs = this.#clock.now();
   }
 
-  /** The key of the bytes raw[start, end): one latin1 string (a byte per character). */
-  static key(raw: Uint8Array, start: number, end: number): string {
-    return Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('latin1', start, end);
+  /** The labels stored for the bytes raw[start, end), or undefined. */
+  get(raw: Uint8Array, start: number, end: number): Labels | undefined {
+    const hash = hashBytes(raw, start, end);
+    const hit = this.#cur.find(hash, raw, start, end);
+    if (hit !== undefined) return hit.labels;
+    const old = this.#old.find(hash, raw, start, end);
+    if (old === undefined) return undefined;
+    this.#maybeRotate();
+    this.#cur.add(hash, old);
+    return old.labels;
   }
 
-  /** The labels stored under `key`, or undefined. */
-  get(key: string): Labels | undefined {
-    const hit = this.#cur.get(key);
-    if (hit !== undefined) return hit;
-    const old = this.#old.get(key);
-    if (old !== undefined) this.set(key, old);
-    return old;
+  /** Stores validated `labels` for the bytes raw[start, end) (copied). */
+  set(raw: Uint8Array, start: number, end: number, labels: Labels): void {
+    this.#maybeRotate();
+    const key = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('latin1', start, end);
+    this.#cur.add(hashBytes(raw, start, end), { key, labels });
   }
 
-  /** Stores validated `labels` under `key`. */
-  set(key: string, labels: Labels): void {
+  #maybeRotate(): void {
     if (this.#cur.size >= this.#maxEntries || this.#clock.now() - this.#genStartMs >= this.#generationMs) {
       this.rotate();
     }
-    this.#cur.set(key, labels);
   }
 
   /** Starts a new generation, forgetting the entries not used during the last one. */
   rotate(): void {
     this.#old = this.#cur;
-    this.#cur = new Map();
+    this.#cur = new Generation();
     this.#genStartMs = this.#clock.now();
   }
 
@@ -63,4 +67,45 @@ export class WireLabelsCache {
   get size(): number {
     return this.#cur.size + this.#old.size;
   }
+}
+
+/** A stored key: the label bytes as a latin1 string (one character per byte). */
+interface Entry {
+  readonly key: string;
+  readonly labels: Labels;
+}
+
+/** Entries by hash of their key bytes; colliding entries share an array. */
+class Generation {
+  readonly #byHash = new Map<number, Entry | Entry[]>();
+  size = 0;
+
+  find(hash: number, raw: Uint8Array, start: number, end: number): Entry | undefined {
+    const e = this.#byHash.get(hash);
+    if (e === undefined) return undefined;
+    if (!Array.isArray(e)) return sameBytes(e.key, raw, start, end) ? e : undefined;
+    for (const x of e) if (sameBytes(x.key, raw, start, end)) return x;
+    return undefined;
+  }
+
+  add(hash: number, entry: Entry): void {
+    const e = this.#byHash.get(hash);
+    if (e === undefined) this.#byHash.set(hash, entry);
+    else if (Array.isArray(e)) e.push(entry);
+    else this.#byHash.set(hash, [e, entry]);
+    this.size++;
+  }
+}
+
+function sameBytes(key: string, raw: Uint8Array, start: number, end: number): boolean {
+  if (key.length !== end - start) return false;
+  for (let i = 0; i < key.length; i++) if (key.charCodeAt(i) !== raw[start + i]) return false;
+  return true;
+}
+
+/** FNV-1a of raw[start, end), folded to 30 bits so it stays a small integer (a cheap Map key). */
+export function hashBytes(raw: Uint8Array, start: number, end: number): number {
+  let h = 0x811c9dc5;
+  for (let i = start; i < end; i++) h = Math.imul(h ^ raw[i]!, 0x01000193);
+  return h & 0x3fffffff;
 }
