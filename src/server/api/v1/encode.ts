@@ -107,7 +107,7 @@ function stampText(t: number): string {
  */
 function encodeMatrix(matrix: readonly { labels: Labels; ts: Float64Array; vs: Float64Array }[]): string {
   const parts: string[] = new Array<string>(matrix.length);
-  let grid = new Float64Array(0);
+  let grid: Float64Array = new Float64Array(0);
   let stamps: string[] = [];
   for (let k = 0; k < matrix.length; k++) {
     const { labels, ts, vs } = matrix[k]!;
