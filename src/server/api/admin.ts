@@ -8,14 +8,8 @@ import { parseMetricSelector } from '../../promql/index.js';
 import { translateRe2 } from '../../promql/parser/regex.js';
 import type { Matcher } from '../../storage/storage.js';
 import type { TSDB } from '../../tsdb/tsdb.js';
-import {
-  ApiError,
-  invalidParam,
-  MAX_TIME_MS,
-  MIN_TIME_MS,
-  parseTime,
-  statusForErrorType,
-} from './v1/params.js';
+import { ApiError, invalidParam, MAX_TIME_MS, MIN_TIME_MS, parseTime } from './v1/params.js';
+import { sendApiError, toBadDataOrInternal, useApiErrorHandler } from './error-reply.js';
 
 /**
  * Prometheus's TSDB admin API (web/api/v1/api.go `snapshot`, `deleteSeries`, `cleanTombstones`):
@@ -62,10 +56,7 @@ export function registerAdminApi(app: FastifyInstance, opts: AdminApiOptions): v
     scope.addContentTypeParser(FORM, { parseAs: 'string' }, (_req, body, cb) => {
       cb(null, new URLSearchParams(body as string));
     });
-    scope.setErrorHandler((err: { statusCode?: number; message: string }, _req, reply) => {
-      const status = err.statusCode ?? 500;
-      return sendError(reply, new ApiError(status >= 500 ? 'internal' : 'bad_data', err.message));
-    });
+    useApiErrorHandler(scope);
 
     const route = (
       url: string,
@@ -76,7 +67,7 @@ export function registerAdminApi(app: FastifyInstance, opts: AdminApiOptions): v
         try {
           data = await handler(formOf(req));
         } catch (err) {
-          return sendError(reply, toAdminError(err));
+          return sendApiError(reply, toBadDataOrInternal(err));
         }
         if (data === undefined) return reply.code(204).send();
         return reply
@@ -189,17 +180,4 @@ function formOf(req: FastifyRequest): URLSearchParams {
   const form = new URLSearchParams(req.body);
   for (const [k, v] of fromUrl) form.append(k, v);
   return form;
-}
-
-function toAdminError(err: unknown): ApiError {
-  if (err instanceof ApiError) return err;
-  if (err instanceof AppError && err.code === 'bad_input') return new ApiError('bad_data', err.message);
-  return new ApiError('internal', errorMessage(err), { cause: err });
-}
-
-function sendError(reply: FastifyReply, err: ApiError): FastifyReply {
-  return reply
-    .code(statusForErrorType[err.type])
-    .header('content-type', 'application/json')
-    .send(JSON.stringify({ status: 'error', errorType: err.type, error: err.message }));
 }

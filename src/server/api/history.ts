@@ -1,7 +1,7 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { systemClock, type Clock } from '../../base/clock.js';
 import { parseDuration } from '../../base/duration.js';
-import { AppError, errorMessage } from '../../base/errors.js';
+import { errorMessage } from '../../base/errors.js';
 import type { AlertEvent } from '../../notify/types.js';
 import { parseMetricSelector } from '../../promql/index.js';
 // TODO(#4): import from the promql package surface once it exports the RE2 translation.
@@ -16,7 +16,8 @@ import {
 } from '../metadata/alert-history.js';
 import type { Availability, CheckHistoryReader } from '../metadata/check-history.js';
 import { DEFAULT_HISTORY_LIMIT } from '../metadata/check-history.js';
-import { ApiError, invalidParam, parseTime, statusForErrorType } from './v1/params.js';
+import { ApiError, invalidParam, parseTime } from './v1/params.js';
+import { sendApiError, toBadDataOrInternal, useApiErrorHandler } from './error-reply.js';
 
 /**
  * Kanshi's history API over the metadata store (docs/http-api.md, docs/metadata.md):
@@ -66,10 +67,7 @@ export interface AlertEventJson {
 export function registerHistoryApi(app: FastifyInstance, deps: HistoryApiDeps): void {
   const clock = deps.clock ?? systemClock;
   void app.register((scope, _opts, done) => {
-    scope.setErrorHandler((err: { statusCode?: number; message: string }, _req, reply) => {
-      const status = err.statusCode ?? 500;
-      return sendError(reply, new ApiError(status >= 500 ? 'internal' : 'bad_data', err.message));
-    });
+    useApiErrorHandler(scope);
 
     const route = (
       url: string,
@@ -80,7 +78,7 @@ export function registerHistoryApi(app: FastifyInstance, deps: HistoryApiDeps): 
         try {
           answer = await handler(req, queryOf(req));
         } catch (err) {
-          return sendError(reply, toApiError(err));
+          return sendApiError(reply, toBadDataOrInternal(err));
         }
         const body: Record<string, unknown> = { status: 'success', data: answer.data };
         if (answer.warnings && answer.warnings.length > 0) body.warnings = answer.warnings;
@@ -291,17 +289,4 @@ function windowsParam(form: URLSearchParams): { name: string; ms: number }[] {
 function queryOf(req: FastifyRequest): URLSearchParams {
   const q = req.url.indexOf('?');
   return new URLSearchParams(q >= 0 ? req.url.slice(q + 1) : '');
-}
-
-function toApiError(err: unknown): ApiError {
-  if (err instanceof ApiError) return err;
-  if (err instanceof AppError && err.code === 'bad_input') return new ApiError('bad_data', err.message);
-  return new ApiError('internal', errorMessage(err), { cause: err });
-}
-
-function sendError(reply: FastifyReply, err: ApiError): FastifyReply {
-  return reply
-    .code(statusForErrorType[err.type])
-    .header('content-type', 'application/json')
-    .send(JSON.stringify({ status: 'error', errorType: err.type, error: err.message }));
 }
