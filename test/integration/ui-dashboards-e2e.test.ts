@@ -372,6 +372,38 @@ describe.skipIf(!hasChromium || !isBuilt)('dashboards UI end to end', () => {
     await page.close();
   });
 
+  it('imports a pasted Grafana dashboard and lists what was not converted', async () => {
+    const grafana = {
+      uid: 'from-grafana',
+      title: 'From Grafana',
+      schemaVersion: 39,
+      panels: [
+        {
+          type: 'timeseries',
+          title: 'Load',
+          gridPos: { x: 0, y: 0, w: 12, h: 8 },
+          targets: [{ expr: 'node_load1', legendFormat: '{{instance}}' }],
+        },
+        { type: 'heatmap', title: 'Latency heatmap', gridPos: { x: 12, y: 0, w: 12, h: 8 }, targets: [] },
+      ],
+    };
+    const page = await open('/dashboards/import');
+    await page.getByLabel('Dashboard JSON or YAML').fill(JSON.stringify(grafana));
+    await page.getByRole('button', { name: 'Import', exact: true }).click();
+    const result = page.locator('[data-imported="from-grafana"]');
+    await result.waitFor();
+    expect(await result.textContent()).toContain('(grafana)');
+    expect(await result.locator('.not-converted li').count()).toBe(1);
+    expect(await result.locator('.not-converted').textContent()).toContain('heatmap');
+    await shot(page, 'dashboard-import-light');
+    await result.getByRole('link', { name: 'Open it' }).click();
+    const chart = page.locator('[data-panel="p0"] .chart[data-points]');
+    await chart.waitFor({ timeout: 30_000 });
+    expect(await chart.getAttribute('data-series')).toBe('2');
+    expect(errorsOf(page)).toEqual([]);
+    await page.close();
+  });
+
   it('shows a dashboard in one column on a phone', async () => {
     const page = await browser.newPage({
       viewport: { width: 390, height: 844 },

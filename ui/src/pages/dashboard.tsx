@@ -254,7 +254,10 @@ function DashboardView({ entry, onReload }: { entry: DashboardEntry | undefined;
   const { t, formatDateTime } = useI18n();
   const q = useSearchParams();
   const isNew = entry === undefined;
-  const saved = entry?.dashboard ?? emptyDashboard(t('dashboards.untitled'));
+  // What Discard goes back to: the dashboard as last loaded or saved.
+  const [saved, setSaved] = useState<Dashboard>(
+    () => entry?.dashboard ?? emptyDashboard(t('dashboards.untitled')),
+  );
   const [draft, setDraft] = useState<Dashboard>(saved);
   const [version, setVersion] = useState(entry?.version);
   const [isDirty, setDirty] = useState(false);
@@ -271,7 +274,10 @@ function DashboardView({ entry, onReload }: { entry: DashboardEntry | undefined;
   useEffect(() => {
     if (!entry || entry.version === lastVersion.current || isDirty) return;
     lastVersion.current = entry.version;
-    if (entry.dashboard) setDraft(entry.dashboard);
+    if (entry.dashboard) {
+      setDraft(entry.dashboard);
+      setSaved(entry.dashboard);
+    }
     setVersion(entry.version);
   }, [entry, isDirty]);
 
@@ -339,7 +345,10 @@ function DashboardView({ entry, onReload }: { entry: DashboardEntry | undefined;
       const e = await updateDashboard(uid, draft, v);
       lastVersion.current = e.version;
       setVersion(e.version);
-      if (e.dashboard) setDraft(e.dashboard);
+      if (e.dashboard) {
+        setDraft(e.dashboard);
+        setSaved(e.dashboard);
+      }
       setDirty(false);
       setStatus({ kind: 'saved' });
     } catch (err) {
