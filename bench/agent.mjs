@@ -218,6 +218,7 @@ try {
   const n0 = hasNodeExporter ? await cpuSeconds(ne.pid) : undefined;
   const neScrapes0 = neScrapes.length;
   const neCollector0 = neCollectorSeconds;
+  const loadStart = os.loadavg();
   const t0 = performance.now();
   let agentRssMax = 0;
   let neRssMax = 0;
@@ -254,6 +255,8 @@ try {
 
   const result = {
     seconds: Math.round(wall),
+    // The machine is shared: wall times (host collection, scrape) mean little under load.
+    loadAverage1m: { start: loadStart[0], end: os.loadavg()[0] },
     workload: { checksPerMin: 50, pluginsPerMin: 10, hostIntervalS: 15, checkRuns, pluginRuns, hostCycles },
     kanshiAgent: {
       helperProcesses: helpers.length,
@@ -281,7 +284,8 @@ try {
     const ratio = (a, b) =>
       n && Number.isFinite(a) && Number.isFinite(b) && b > 0 ? `${(a / b).toFixed(2)}×` : 'n/a';
     console.log(
-      `\nagent workload over ${result.seconds} s: ${checkRuns} check runs, ${pluginRuns} plugin runs, ${hostCycles} host cycles`,
+      `\nagent workload over ${result.seconds} s: ${checkRuns} check runs, ${pluginRuns} plugin runs, ${hostCycles} host cycles` +
+        ` (load average ${f(loadStart[0])} at the start, ${f(result.loadAverage1m.end)} at the end)`,
     );
     console.log(
       '| measure | kanshi agent (all of it) | node_exporter (host metrics only) | kanshi / node_exporter |',
