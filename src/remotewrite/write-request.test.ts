@@ -74,6 +74,21 @@ function sampleRequest(): WriteRequest {
   };
 }
 
+/** A request with an exemplar (a field we skip), encoded by protobufjs. */
+function exemplarBody(): Uint8Array {
+  return WriteRequestType.encode(
+    WriteRequestType.fromObject({
+      timeseries: [
+        {
+          labels: [{ name: '__name__', value: 'a' }],
+          samples: [{ value: 2.5, timestamp: 10 }],
+          exemplars: [{ labels: [{ name: 'trace_id', value: 'abc' }], value: 1, timestamp: 9 }],
+        },
+      ],
+    }),
+  ).finish();
+}
+
 /** `req` in the shape protobufjs's fromObject takes. */
 function toProtobufjs(req: WriteRequest): object {
   return {
@@ -153,18 +168,7 @@ describe('decodeWriteRequest', () => {
   });
 
   it('skips fields it does not know (exemplars, future fields)', () => {
-    const theirs = WriteRequestType.encode(
-      WriteRequestType.fromObject({
-        timeseries: [
-          {
-            labels: [{ name: '__name__', value: 'a' }],
-            samples: [{ value: 2.5, timestamp: 10 }],
-            exemplars: [{ labels: [{ name: 'trace_id', value: 'abc' }], value: 1, timestamp: 9 }],
-          },
-        ],
-      }),
-    ).finish();
-    expect(decodeWriteRequest(compress(theirs))).toEqual({
+    expect(decodeWriteRequest(compress(exemplarBody()))).toEqual({
       timeseries: [{ labels: [{ name: '__name__', value: 'a' }], samples: [{ value: 2.5, timestamp: 10 }] }],
     });
   });
@@ -279,17 +283,6 @@ function columnsAsRequest(cols: WriteRequestColumns): WriteRequest {
 }
 
 describe('decodeWriteRequestColumns', () => {
-  const exemplarBody = WriteRequestType.encode(
-    WriteRequestType.fromObject({
-      timeseries: [
-        {
-          labels: [{ name: '__name__', value: 'a' }],
-          samples: [{ value: 2.5, timestamp: 10 }],
-          exemplars: [{ labels: [{ name: 'trace_id', value: 'abc' }], value: 1, timestamp: 9 }],
-        },
-      ],
-    }),
-  ).finish();
   it.each([
     ['the sample request', encodeWriteRequest(sampleRequest())],
     ['the golden body', compress(new Uint8Array(readFileSync(`${testdata}write-request.golden.bin`)))],
@@ -298,7 +291,7 @@ describe('decodeWriteRequestColumns', () => {
       'a metadata body of Prometheus 2.42',
       new Uint8Array(readFileSync(`${testdata}prometheus-2.42-metadata.snappy`)),
     ],
-    ['a body with exemplars', compress(exemplarBody)],
+    ['a body with exemplars', compress(exemplarBody())],
   ])('decodes %s to the samples and labels decodeWriteRequest gives', (_name, body) => {
     const cols = decodeWriteRequestColumns(body);
     const want = decodeWriteRequest(body);
