@@ -28,6 +28,26 @@ function bitsAt(buf: Uint8Array, pos: number, n: number): number {
   return (((w << off) >>> (32 - n)) | (buf[i + 4]! >>> (40 - off - n))) >>> 0;
 }
 
+/** The bit position after the last {@link uvarintAt} (a second result without an allocation). */
+let uvarintEnd = 0;
+
+/** The unsigned varint at bit `pos` (bytes of 7 bits, low first); its end goes to `uvarintEnd`. */
+function uvarintAt(buf: Uint8Array, pos: number): number {
+  let z = 0;
+  let mul = 1;
+  for (let b = 0; b < 10; b++) {
+    const byte = bitsAt(buf, pos, 8);
+    pos += 8;
+    z += (byte & 0x7f) * mul;
+    if (byte < 0x80) {
+      uvarintEnd = pos;
+      return z;
+    }
+    mul *= 128;
+  }
+  throw new BugError('xor chunk: uvarint overflow');
+}
+
 /**
  * Decodes the first `numSamples` samples of the XOR chunk `bytes` into `ts[at…]` (ms) and
  * `vs[at…]` (bit-exact); the arrays must have room for them. Returns `at + numSamples`. Throws a
@@ -64,33 +84,16 @@ export function decodeXorInto(
     const idx = k - at;
     if (idx === 0) {
       // Varint timestamp (zig-zag), then the first value's 64 bits.
-      let z = 0;
-      let mul = 1;
-      for (let b = 0; ; b++) {
-        if (b === 10) throw new BugError('xor chunk: uvarint overflow');
-        const byte = bitsAt(buf, pos, 8);
-        pos += 8;
-        z += (byte & 0x7f) * mul;
-        if (byte < 0x80) break;
-        mul *= 128;
-      }
+      const z = uvarintAt(buf, pos);
+      pos = uvarintEnd;
       t = z % 2 === 0 ? z / 2 : -(z + 1) / 2;
       vHi = bitsAt(buf, pos, 32);
       vLo = bitsAt(buf, pos + 32, 32);
       pos += 64;
     } else {
       if (idx === 1) {
-        let z = 0;
-        let mul = 1;
-        for (let b = 0; ; b++) {
-          if (b === 10) throw new BugError('xor chunk: uvarint overflow');
-          const byte = bitsAt(buf, pos, 8);
-          pos += 8;
-          z += (byte & 0x7f) * mul;
-          if (byte < 0x80) break;
-          mul *= 128;
-        }
-        tDelta = z;
+        tDelta = uvarintAt(buf, pos);
+        pos = uvarintEnd;
       } else {
         // Control prefix 0, 10, 110, 1110 or 1111 (at most 4 ones), then the delta of delta.
         const head = bitsAt(buf, pos, 4);
