@@ -1,9 +1,8 @@
-import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startAlertmanager } from '../support/alertmanager-peer.js';
+import { startAlertmanager, type AlertmanagerPeer } from '../support/alertmanager-peer.js';
 import { DeliveryQueue } from '../../src/notify/delivery/delivery-queue.js';
 import { buildIntegrations } from '../../src/notify/receivers/build-integrations.js';
 import { receiverSchema } from '../../src/notify/receivers/schema.js';
@@ -16,7 +15,7 @@ import type { AlertEvent, Notification } from '../../src/notify/types.js';
  */
 
 let dir = '';
-let child: ChildProcess | undefined;
+let peer: AlertmanagerPeer | undefined;
 let amUrl = '';
 
 beforeAll(async () => {
@@ -24,16 +23,12 @@ beforeAll(async () => {
   const config = join(dir, 'alertmanager.yml');
   await writeFile(config, 'route:\n  receiver: blackhole\nreceivers:\n  - name: blackhole\n');
   const am = await startAlertmanager(config, join(dir, 'data'));
-  child = am.child;
+  peer = am;
   amUrl = am.url;
 });
 
 afterAll(async () => {
-  if (child && child.exitCode === null && child.signalCode === null) {
-    const exited = new Promise((r) => child!.once('exit', r));
-    child.kill('SIGTERM');
-    await exited;
-  }
+  await peer?.stop();
   await rm(dir, { recursive: true, force: true });
 });
 

@@ -1,4 +1,3 @@
-import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
@@ -7,7 +6,11 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeClock } from '../support/fake-clock.js';
 import { freePort } from '../support/prom-peer.js';
-import { ALERTMANAGER_BINARY, startAlertmanager } from '../support/alertmanager-peer.js';
+import {
+  ALERTMANAGER_BINARY,
+  startAlertmanager,
+  type AlertmanagerPeer,
+} from '../support/alertmanager-peer.js';
 import { nullLogger } from '../../src/base/logger.js';
 import { parseYamlConfig } from '../../src/config/load-yaml.js';
 import { forIntegration } from '../../src/notify/delivery/delivery-queue.js';
@@ -44,7 +47,7 @@ interface Seen {
 }
 
 let dir = '';
-let child: ChildProcess | undefined;
+let peer: AlertmanagerPeer | undefined;
 let hook: Server | undefined;
 let amUrl = '';
 let hookPort = 0;
@@ -80,16 +83,12 @@ beforeAll(async () => {
       `  - { name: quiet, webhook_configs: [{ url: "http://127.0.0.1:${hookPort}/quiet", send_resolved: false }] }\n`,
   );
   const am = await startAlertmanager(config, join(dir, 'data'));
-  child = am.child;
+  peer = am;
   amUrl = am.url;
 });
 
 afterAll(async () => {
-  if (child && child.exitCode === null && child.signalCode === null) {
-    const exited = new Promise((r) => child!.once('exit', r));
-    child.kill('SIGTERM');
-    await exited;
-  }
+  await peer?.stop();
   await new Promise((r) => (hook ? hook.close(r) : r(undefined)));
   if (dir !== '') await rm(dir, { recursive: true, force: true });
 });

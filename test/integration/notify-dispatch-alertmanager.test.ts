@@ -1,4 +1,3 @@
-import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
@@ -7,7 +6,11 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeClock } from '../support/fake-clock.js';
 import { freePort } from '../support/prom-peer.js';
-import { ALERTMANAGER_BINARY, startAlertmanager } from '../support/alertmanager-peer.js';
+import {
+  ALERTMANAGER_BINARY,
+  startAlertmanager,
+  type AlertmanagerPeer,
+} from '../support/alertmanager-peer.js';
 import { nullLogger } from '../../src/base/logger.js';
 import { parseYamlConfig } from '../../src/config/load-yaml.js';
 import { notificationsConfig } from '../../src/notify/config.js';
@@ -106,7 +109,7 @@ function groupShape(g: ApiGroup): ApiGroup {
 }
 
 let dir = '';
-let child: ChildProcess | undefined;
+let peer: AlertmanagerPeer | undefined;
 let hook: Server | undefined;
 let amUrl = '';
 const received: Seen[] = [];
@@ -143,7 +146,7 @@ beforeAll(async () => {
     `${ROUTES}receivers:\n  - { name: hook, webhook_configs: ${url('hook')} }\n  - { name: hook-db, webhook_configs: ${url('db')} }\n  - { name: hook-all, webhook_configs: ${url('all')} }\n`,
   );
   const am = await startAlertmanager(config, join(dir, 'data'));
-  child = am.child;
+  peer = am;
   amUrl = am.url;
   const res = await fetch(`${amUrl}/api/v2/alerts`, {
     method: 'POST',
@@ -155,11 +158,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  if (child && child.exitCode === null && child.signalCode === null) {
-    const exited = new Promise((r) => child!.once('exit', r));
-    child.kill('SIGTERM');
-    await exited;
-  }
+  await peer?.stop();
   await new Promise((r) => hook?.close(r));
   await rm(dir, { recursive: true, force: true });
 });

@@ -11,6 +11,8 @@ export interface AlertmanagerPeer {
   readonly url: string;
   /** What it wrote on stderr so far. */
   stderr(): string;
+  /** Sends SIGTERM and resolves once it has exited (at once when it already has). */
+  stop(): Promise<void>;
 }
 
 /**
@@ -45,5 +47,11 @@ export async function startAlertmanager(configFile: string, storagePath: string)
     if (Date.now() > deadline) throw new Error(`alertmanager not ready: ${stderr}`);
     await new Promise((r) => setTimeout(r, 100));
   }
-  return { child, url, stderr: () => stderr };
+  const stop = async (): Promise<void> => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGTERM');
+    await exited;
+  };
+  return { child, url, stderr: () => stderr, stop };
 }
