@@ -1,4 +1,3 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -6,7 +5,11 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { FakeClock } from '../support/fake-clock.js';
-import { freePort } from '../support/prom-peer.js';
+import {
+  ALERTMANAGER_BINARY,
+  startAlertmanager,
+  type AlertmanagerPeer,
+} from '../support/alertmanager-peer.js';
 import { labelsFromRecord } from '../../src/model/labels.js';
 import { Engine, queryFnFor } from '../../src/promql/index.js';
 import { RuleGroup, type NotifierAlert } from '../../src/rules/group.js';
@@ -24,7 +27,7 @@ import { checkRun } from '../support/check-report.js';
  * and HostUnreachable mutes the other alerts of the same instance.
  */
 
-const ALERTMANAGER = '/usr/bin/prometheus-alertmanager';
+const ALERTMANAGER = ALERTMANAGER_BINARY;
 
 interface AmAlert {
   fingerprint: string;
@@ -35,9 +38,8 @@ interface AmAlert {
 
 describe.skipIf(!existsSync(ALERTMANAGER))('monitor alerts in Alertmanager', () => {
   let dir: string;
-  let child: ChildProcess;
+  let peer: AlertmanagerPeer | undefined;
   let url: string;
-  let stderr = '';
 
   const threshold = thresholdMonitorSchema.parse({
     name: 'RootDiskFree',
@@ -57,42 +59,12 @@ describe.skipIf(!existsSync(ALERTMANAGER))('monitor alerts in Alertmanager', () 
       inhibit_rules: [...compiled.inhibitRules, HOST_UNREACHABLE_INHIBIT_RULE],
     };
     await writeFile(path.join(dir, 'alertmanager.yml'), stringify(config));
-    const port = await freePort();
-    url = `http://127.0.0.1:${port}`;
-    child = spawn(
-      ALERTMANAGER,
-      [
-        `--config.file=${path.join(dir, 'alertmanager.yml')}`,
-        `--storage.path=${path.join(dir, 'data')}`,
-        `--web.listen-address=127.0.0.1:${port}`,
-        '--cluster.listen-address=',
-      ],
-      { stdio: ['ignore', 'ignore', 'pipe'] },
-    );
-    child.stderr?.on('data', (d: Buffer) => {
-      stderr += d.toString();
-    });
-    const deadline = Date.now() + 30_000;
-    for (;;) {
-      if (child.exitCode !== null) throw new Error(`alertmanager exited: ${stderr}`);
-      try {
-        const res = await fetch(`${url}/-/ready`);
-        await res.arrayBuffer();
-        if (res.ok) break;
-      } catch {
-        // not listening yet
-      }
-      if (Date.now() > deadline) throw new Error(`alertmanager not ready: ${stderr}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    peer = await startAlertmanager(path.join(dir, 'alertmanager.yml'), path.join(dir, 'data'));
+    url = peer.url;
   });
 
   afterAll(async () => {
-    if (child && child.exitCode === null && child.signalCode === null) {
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      await exited;
-    }
+    await peer?.stop();
     await rm(dir, { recursive: true, force: true });
   });
 
