@@ -15,7 +15,6 @@ import { labelsFromRecord, sortLabels, type Label, type Labels } from '../model/
 import type { MetricFamily } from '../model/metric.js';
 import type { SampleBatch } from '../scrape/sample-batch.js';
 import { ScrapeLoopState } from '../scrape/scrape-state.js';
-import { scrapeTarget } from '../scrape/scrape-target.js';
 import type {
   AgentConfig,
   AgentScrapeConfig,
@@ -388,6 +387,9 @@ export class Agent {
       intervalMs,
       extraLabels: [],
       collect: async (signal) => {
+        // Loaded on first use: an agent without scrape jobs never carries the exposition parsers
+        // and zlib (~1 MiB of its resident memory).
+        const { scrapeTarget } = await import('../scrape/scrape-target.js');
         const result = await scrapeTarget(
           { url, job: cfg.job, instance: target, labels: cfg.labels },
           {
