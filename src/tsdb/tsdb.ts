@@ -436,8 +436,18 @@ export class TSDB implements Storage {
     entry: (labels: Labels) => Windows,
   ): Promise<void> {
     if (seg.source === 'raw') {
-      for (const s of await this.#selectRaw(matchers, seg.from, seg.to - 1))
-        entry(s.labels).addSamples(s.iterator(), seg.from, seg.to - 1);
+      for (const s of await this.#selectRaw(matchers, seg.from, seg.to - 1)) {
+        const w = entry(s.labels);
+        // The store's bulk read when it has one: no per-sample iterator calls.
+        if (s.readSamples === undefined) w.addSamples(s.iterator(), seg.from, seg.to - 1);
+        else {
+          const { ts, vs } = s.readSamples();
+          for (let i = 0; i < ts.length; i++) {
+            const t = ts[i]!;
+            if (t >= seg.from && t < seg.to) w.addSample(t, vs[i]!);
+          }
+        }
+      }
       return;
     }
     const blocks = this.#rollups

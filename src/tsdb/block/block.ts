@@ -401,12 +401,19 @@ export class Block implements PostingsIndex {
       const all = new Windows(res, (to - from) * 32);
       for (let k = from; k < to; k++) decodeRollupChunk(chunks[k]!.bytes, all, `block ${this.dir}`);
       const deleted = this.#tombstones.get(id);
+      const inside = all.length > 0 && all.t[0]! >= mint && all.t[all.length - 1]! <= maxt;
+      if (deleted === undefined && inside) {
+        out.push({ labels: this.#index.series[id]!, windows: all });
+        continue;
+      }
       const w = new Windows(res, all.length);
-      for (let i = 0; i < all.length; i++) {
-        const t = all.t[i]!;
-        if (t < mint || t > maxt) continue;
-        if (deleted !== undefined && deleted.some((d) => t >= d.minT && t <= d.maxT)) continue;
-        w.addWindow(all, i);
+      if (deleted === undefined) w.addWindows(all, mint, maxt);
+      else {
+        for (let i = 0; i < all.length; i++) {
+          const t = all.t[i]!;
+          if (t < mint || t > maxt || deleted.some((d) => t >= d.minT && t <= d.maxT)) continue;
+          w.addWindow(all, i);
+        }
       }
       if (w.length > 0) out.push({ labels: this.#index.series[id]!, windows: w });
     }

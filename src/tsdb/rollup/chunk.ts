@@ -1,7 +1,7 @@
 import { AppError } from '../../base/errors.js';
 import { XorChunk, XorIterator } from '../../chunkenc/xor.js';
 import { ByteReader, ByteWriter } from '../encoding.js';
-import { WINDOW_COLUMNS, Windows, type WindowColumn } from './windows.js';
+import { combine, WINDOW_COLUMNS, type Windows, type WindowColumn } from './windows.js';
 
 /**
  * The rollup chunk (encoding {@link ENCODING_ROLLUP}, docs/tsdb/block.md "Rollup chunks"): up to
@@ -39,25 +39,32 @@ export function encodeRollupChunk(w: Windows, from: number, to: number): Uint8Ar
   return out.bytes();
 }
 
-/** Decodes a rollup chunk, appending its windows to `into` (see {@link Windows.addWindow}). */
+/** Decodes a rollup chunk, appending its windows to `into` (see {@link Windows.addWindows}). */
 export function decodeRollupChunk(data: Uint8Array, into: Windows, what: string): void {
   const r = new ByteReader(data, what);
   const n = (r.u8() << 8) | r.u8();
-  const part = new Windows(into.resolutionMs, n);
-  part.length = n;
+  // Decoded in place after the last window, then joined to it when it is the same window.
+  const at = into.length;
+  into.reserve(at + n);
   let first = true;
   for (const name of WINDOW_COLUMNS) {
     if (name === 't') continue;
     const it = new XorIterator(r.raw(r.uvarint()), n);
-    const col = part[name];
-    for (let i = 0; i < n; i++) {
+    const col = into[name];
+    const ts = into.t;
+    for (let i = at; i < at + n; i++) {
       if (!it.next()) throw new AppError('io', `${what}: rollup column ${name} shorter than ${n}`);
       const t = it.atT();
-      if (first) part.t[i] = t;
-      else if (part.t[i] !== t) throw new AppError('io', `${what}: rollup column ${name} times differ`);
+      if (first) ts[i] = t;
+      else if (ts[i] !== t) throw new AppError('io', `${what}: rollup column ${name} times differ`);
       col[i] = RELATIVE.has(name) ? it.atV() + t : it.atV();
     }
     first = false;
   }
-  for (let i = 0; i < n; i++) into.addWindow(part, i);
+  into.length = at + n;
+  if (at > 0 && n > 0 && into.t[at - 1] === into.t[at]) {
+    combine(into, at - 1, into, at);
+    for (const name of WINDOW_COLUMNS) into[name].copyWithin(at, at + 1, at + n);
+    into.length--;
+  }
 }

@@ -65,27 +65,38 @@ export class Windows implements RollupRecords {
 
   constructor(resolutionMs: number, capacity = 16) {
     this.resolutionMs = resolutionMs;
+    // One buffer for all columns: a typed array's own backing store costs more than its bytes.
     const c = Math.max(1, capacity);
-    this.t = new Float64Array(c);
-    this.count = new Float64Array(c);
-    this.sum = new Float64Array(c);
-    this.min = new Float64Array(c);
-    this.max = new Float64Array(c);
-    this.firstT = new Float64Array(c);
-    this.firstV = new Float64Array(c);
-    this.lastT = new Float64Array(c);
-    this.lastV = new Float64Array(c);
-    this.resets = new Float64Array(c);
-    this.staleT = new Float64Array(c);
+    const buf = new Float64Array(c * COLUMNS.length);
+    const col = (k: number): Float64Array => buf.subarray(k * c, (k + 1) * c);
+    this.t = col(0);
+    this.count = col(1);
+    this.sum = col(2);
+    this.min = col(3);
+    this.max = col(4);
+    this.firstT = col(5);
+    this.firstV = col(6);
+    this.lastT = col(7);
+    this.lastV = col(8);
+    this.resets = col(9);
+    this.staleT = col(10);
+  }
+
+  /** Makes room for at least `n` windows. */
+  reserve(n: number): void {
+    if (n <= this.t.length) return;
+    let c = this.t.length * 2;
+    while (c < n) c *= 2;
+    const buf = new Float64Array(c * COLUMNS.length);
+    COLUMNS.forEach((name, k) => {
+      const next = buf.subarray(k * c, (k + 1) * c);
+      next.set(this[name].subarray(0, this.length));
+      this[name] = next;
+    });
   }
 
   #grow(): void {
-    const n = this.t.length * 2;
-    for (const name of COLUMNS) {
-      const next = new Float64Array(n);
-      next.set(this[name]);
-      this[name] = next;
-    }
+    this.reserve(this.t.length * 2);
   }
 
   /** Appends an empty window ending at `t`; returns its index. */
@@ -160,16 +171,40 @@ export class Windows implements RollupRecords {
       combine(this, n - 1, src, i);
       return;
     }
-    const j = this.#open(t);
-    for (const name of COLUMNS) this[name][j] = src[name][i]!;
+    if (this.length === this.t.length) this.#grow();
+    const j = this.length++;
+    this.t[j] = t;
+    this.count[j] = src.count[i]!;
+    this.sum[j] = src.sum[i]!;
+    this.min[j] = src.min[i]!;
+    this.max[j] = src.max[i]!;
+    this.firstT[j] = src.firstT[i]!;
+    this.firstV[j] = src.firstV[i]!;
+    this.lastT[j] = src.lastT[i]!;
+    this.lastV[j] = src.lastV[i]!;
+    this.resets[j] = src.resets[i]!;
+    this.staleT[j] = src.staleT[i]!;
   }
 
-  /** Appends all windows of `src` with `t` in [minT, maxT] (see {@link addWindow}). */
+  /**
+   * Appends all windows of `src` with `t` in [minT, maxT] (see {@link addWindow}): the first may
+   * combine with the last one here, the rest are copied column by column in bulk.
+   */
   addWindows(src: Windows, minT = -Infinity, maxT = Infinity): void {
-    for (let i = 0; i < src.length; i++) {
-      const t = src.t[i]!;
-      if (t >= minT && t <= maxT) this.addWindow(src, i);
+    let from = 0;
+    while (from < src.length && src.t[from]! < minT) from++;
+    let to = src.length;
+    while (to > from && src.t[to - 1]! > maxT) to--;
+    if (from >= to) return;
+    if (this.length > 0 && this.t[this.length - 1] === src.t[from]) {
+      combine(this, this.length - 1, src, from);
+      from++;
     }
+    const n = to - from;
+    if (n === 0) return;
+    this.reserve(this.length + n);
+    for (const name of COLUMNS) this[name].set(src[name].subarray(from, to), this.length);
+    this.length += n;
   }
 
   /** Removes the windows that end at or before `t` (ms). */
