@@ -214,7 +214,7 @@ function resolveLabels(
     let labels = end > 0 ? seen.get(cols.raw, start, end) : undefined;
     if (labels === undefined) {
       labels = validateSeries(labelsAt(cols, i), `series ${i}`, limits);
-      if (end > 0) seen.set(cols.raw, start, end, labels);
+      if (end > 0) labels = seen.set(cols.raw, start, end, labels);
     }
     out[i] = labels;
   }

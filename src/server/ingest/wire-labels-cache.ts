@@ -1,6 +1,6 @@
 import { Buffer } from 'node:buffer';
 import type { Clock } from '../../base/clock.js';
-import type { Labels } from '../../model/labels.js';
+import type { Label, Labels } from '../../model/labels.js';
 
 /**
  * Validated label sets of the series a receiver has seen, keyed by the exact bytes their label
@@ -19,6 +19,8 @@ import type { Labels } from '../../model/labels.js';
 export class WireLabelsCache {
   #cur = new Generation();
   #old = new Generation();
+  /** Shared Label objects by name and value (see {@link set}). */
+  #labels = new Map<string, Map<string, Label>>();
   #genStartMs: number;
   readonly #maxEntries: number;
   readonly #generationMs: number;
@@ -43,11 +45,30 @@ export class WireLabelsCache {
     return old.labels;
   }
 
-  /** Stores validated `labels` for the bytes raw[start, end) (copied). */
-  set(raw: Uint8Array, start: number, end: number, labels: Labels): void {
+  /**
+   * Stores validated `labels` for the bytes raw[start, end) (copied) and returns the labels to use
+   * from now on: equal to `labels`, made of the {@link Label} objects earlier series share (a
+   * `job="node"` label is one object for every series that has it, not one per series).
+   */
+  set(raw: Uint8Array, start: number, end: number, labels: Labels): Labels {
     this.#maybeRotate();
+    const shared = labels.map((l) => this.#shared(l));
     const key = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('latin1', start, end);
-    this.#cur.add(hashBytes(raw, start, end), { key, labels });
+    this.#cur.add(hashBytes(raw, start, end), { key, labels: shared });
+    return shared;
+  }
+
+  /** The one Label object for `l`'s name and value. */
+  #shared(l: Label): Label {
+    let byValue = this.#labels.get(l.name);
+    if (byValue === undefined) {
+      byValue = new Map();
+      this.#labels.set(l.name, byValue);
+    }
+    const have = byValue.get(l.value);
+    if (have !== undefined) return have;
+    byValue.set(l.value, l);
+    return l;
   }
 
   #maybeRotate(): void {
@@ -60,6 +81,8 @@ export class WireLabelsCache {
   rotate(): void {
     this.#old = this.#cur;
     this.#cur = new Generation();
+    // Labels of series not seen any more are not kept alive; new series start sharing afresh.
+    this.#labels = new Map();
     this.#genStartMs = this.#clock.now();
   }
 
