@@ -2,7 +2,7 @@ import { lazy, Suspense, useEffect, useRef, useState, type ReactNode } from 'rea
 import type { MessageKey } from './i18n/en.js';
 import { useI18n } from './i18n/i18n-context.js';
 import { LANGS, isLang } from './i18n/i18n.js';
-import { NotFoundPage } from './pages/coming-soon.js';
+import { NotFoundPage } from './pages/not-found.js';
 import { HostsPage, OverviewPage } from './pages/overview.js';
 import { Link, useLocation } from './router.js';
 import { useTheme, type ThemeChoice } from './theme.js';

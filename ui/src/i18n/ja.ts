@@ -123,13 +123,6 @@ export const ja: Record<MessageKey, string> = {
   'adhoc.empty':
     'アドレスにグラフごとに q=<PromQL> パラメーターを 1 つ追加するか、エクスプローラーから始めてください。',
   'explore.openAsPanel': 'ダッシュボードのパネルとして開く',
-  'soon.title': '{page}: 準備中',
-  'soon.body': 'このページは作成中です。それまではエクスプローラーで任意の PromQL を実行できます。',
-  'soon.services': 'HTTP リクエストのヒストグラムを公開するジョブごとの RED とゴールデンシグナル。',
-  'soon.dashboards':
-    'ファイルとして保存され、ここで編集できるダッシュボード (Grafana からのインポート付き)。',
-  'soon.alerts': '発火中・保留中のアラート、サイレンス、メンテナンス期間、ルール。',
-  'soon.checks': 'すべてのチェックとプローブの状態と、24 時間・7 日・30 日の可用性。',
   'notFound.title': 'ページが見つかりません',
   'notFound.body': '{path} にページはありません。',
   'notFound.home': '概要へ移動',
