@@ -6,7 +6,7 @@
  * their availability. Screenshots in light and dark go to test-output/ui/. Needs the UI built
  * (`npm run build`) and /usr/bin/chromium; skipped with a warning otherwise, as ui-e2e is.
  */
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Browser } from 'playwright-core';
@@ -23,6 +23,8 @@ import {
   screenshot as shot,
   UI_OUT_DIR,
   type RecordingPage,
+  closeUiTest,
+  getJson as fetchJson,
 } from './ui-browser.helper.js';
 import { checkResult, sendChecks } from './ui-data.helper.js';
 
@@ -43,11 +45,7 @@ describe.skipIf(!canRunUiTests('ui-alerts-e2e'))('Alerts and Checks pages end to
   let browser: Browser;
   const now = Date.now();
 
-  async function getJson<T>(url: string): Promise<T> {
-    const res = await fetch(`${server.url}${url}`);
-    expect(res.status, url).toBe(200);
-    return (await res.json()) as T;
-  }
+  const getJson = <T>(url: string): Promise<T> => fetchJson<T>(server.url, url);
 
   beforeAll(async () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'kanshi-ui-alerts-e2e-'));
@@ -85,11 +83,7 @@ describe.skipIf(!canRunUiTests('ui-alerts-e2e'))('Alerts and Checks pages end to
     browser = await launchChromium();
   });
 
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-    if (dir) await rm(dir, { recursive: true, force: true });
-  });
+  afterAll(() => closeUiTest({ browser, server, dir }));
 
   const open = (colorScheme: 'light' | 'dark', url: string, locale = 'en-US'): Promise<RecordingPage> =>
     openPage(browser, `${server.url}${url}`, { colorScheme, locale });

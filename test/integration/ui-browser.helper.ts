@@ -1,11 +1,13 @@
 /**
  * What the web UI's end-to-end tests share: whether they can run (Debian's chromium and the built
- * UI), launching chromium as issue 6 asks, opening a page that records its script errors, and
- * full-page screenshots into test-output/ui/.
+ * UI), launching chromium as issue 6 asks, opening a page that records its script errors,
+ * full-page screenshots into test-output/ui/, reading the server's JSON and tearing it all down.
  */
 import { existsSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { expect } from 'vitest';
 import { defaultUiDistDir } from '../../src/server/ui/register-ui.js';
 
 /** Debian's chromium. */
@@ -58,4 +60,25 @@ export async function openPage(
 /** A full-page screenshot to test-output/ui/<name>.png. */
 export async function screenshot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: path.join(UI_OUT_DIR, `${name}.png`), fullPage: true });
+}
+
+/** GETs `url` (a path) from the server at `baseUrl`, expects a 200 and returns the JSON body. */
+export async function getJson<T>(baseUrl: string, url: string): Promise<T> {
+  const res = await fetch(`${baseUrl}${url}`);
+  expect(res.status, url).toBe(200);
+  return (await res.json()) as T;
+}
+
+/**
+ * Closes what a UI test's beforeAll started — the browser, the server, then its temporary folder —
+ * skipping whatever it did not get to start.
+ */
+export async function closeUiTest(started: {
+  readonly browser: Browser | undefined;
+  readonly server: { close(): Promise<void> } | undefined;
+  readonly dir: string | undefined;
+}): Promise<void> {
+  await started.browser?.close();
+  await started.server?.close();
+  if (started.dir) await rm(started.dir, { recursive: true, force: true });
 }

@@ -5,7 +5,7 @@
  * dark go to test-output/ui/. Needs the UI built (`npm run build`; test:interop does it) and
  * /usr/bin/chromium (CI installs the `chromium` package).
  */
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Browser } from 'playwright-core';
@@ -22,6 +22,7 @@ import {
   screenshot as shot,
   UI_OUT_DIR,
   type RecordingPage,
+  closeUiTest,
 } from './ui-browser.helper.js';
 import { checkResult, nodeSeries, remoteWrite, sendChecks, writeBodies } from './ui-data.helper.js';
 
@@ -68,11 +69,7 @@ describe.skipIf(!canRunUiTests('ui-e2e'))('web UI end to end', () => {
     browser = await launchChromium();
   });
 
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-    if (dir) await rm(dir, { recursive: true, force: true });
-  });
+  afterAll(() => closeUiTest({ browser, server, dir }));
 
   const open = (colorScheme: 'light' | 'dark', url: string): Promise<RecordingPage> =>
     openPage(browser, `${server.url}${url}`, { colorScheme });

@@ -8,7 +8,7 @@
  * and dark go to test-output/ui/. Needs the UI built (`npm run build`) and /usr/bin/chromium;
  * skipped with a warning otherwise, as ui-e2e is.
  */
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Browser } from 'playwright-core';
@@ -29,6 +29,8 @@ import {
   screenshot as shot,
   UI_OUT_DIR,
   type RecordingPage,
+  closeUiTest,
+  getJson as fetchJson,
 } from './ui-browser.helper.js';
 import { nodeSeries, remoteWrite, writeBodies } from './ui-data.helper.js';
 
@@ -98,11 +100,7 @@ describe.skipIf(!canRunUiTests('ui-services-e2e'))(
     // An absolute range, so the page and this test evaluate the same instant.
     const range = { startMs: now - 3_600_000, endMs: now - 60_000 };
 
-    async function getJson<T>(url: string): Promise<T> {
-      const res = await fetch(`${server.url}${url}`);
-      expect(res.status, url).toBe(200);
-      return (await res.json()) as T;
-    }
+    const getJson = <T>(url: string): Promise<T> => fetchJson<T>(server.url, url);
 
     beforeAll(async () => {
       dir = await mkdtemp(path.join(os.tmpdir(), 'kanshi-ui-services-e2e-'));
@@ -164,11 +162,7 @@ describe.skipIf(!canRunUiTests('ui-services-e2e'))(
       browser = await launchChromium();
     });
 
-    afterAll(async () => {
-      await browser?.close();
-      await server?.close();
-      if (dir) await rm(dir, { recursive: true, force: true });
-    });
+    afterAll(() => closeUiTest({ browser, server, dir }));
 
     const open = (colorScheme: 'light' | 'dark', url: string): Promise<RecordingPage> =>
       openPage(browser, `${server.url}${url}`, { colorScheme });
